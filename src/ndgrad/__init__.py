@@ -1,0 +1,82 @@
+"""ndgrad: NumPy-native automatic differentiation with PyTorch's API.
+
+The composition root: imports the layers in order, binds the Tensor's delegation names
+(``_tensor._ops`` / ``_tensor._autograd``) once, and re-exports the public namespace.
+"""
+
+from __future__ import annotations
+
+from . import _tensor
+from ._backend import Device as device
+from ._dtypes import (
+    bool_,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from ._tensor import Tensor
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from . import ops  # noqa: E402  (after Tensor: the ops are built on it)
+from .ops import *  # noqa: F403,E402
+from ._creation import *  # noqa: F403,E402
+from .random import (  # noqa: E402
+    Generator,
+    bernoulli,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
+from .autograd import api as _api  # noqa: E402
+from . import autograd  # noqa: E402
+from . import nn  # noqa: E402
+
+_tensor._ops = ops
+_tensor._autograd = _api
+
+bool = bool_  # noqa: A001  (torch.bool)
+float = float32  # noqa: A001  (torch.float)
+int = int32  # noqa: A001  (torch.int)
+grad = _api.chainer_grad  # chainer.grad's contract (seed 004); PyTorch's is ng.autograd.grad
+Size = tuple
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> bool:
+    """True for ndgrad Tensors."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()

@@ -1,0 +1,105 @@
+"""The one door to the array library: numpy on the CPU, cupy on a GPU when installed.
+
+Ops call ``array_module(x)`` and compute with what it returns, so GPU paths are the CPU
+paths with another ``xp``. Only this module imports cupy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+try:  # optional GPU extra
+    import cupy as _cupy  # type: ignore[import-not-found]
+except Exception:  # pragma: no cover - depends on the machine
+    _cupy = None
+
+ndarray = np.ndarray
+generic = np.generic
+
+
+def gpu_available() -> bool:
+    """True when cupy imports and sees at least one device."""
+    if _cupy is None:
+        return False
+    try:
+        return _cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # pragma: no cover - depends on the machine
+        return False
+
+
+def array_module(x: Any):
+    """numpy or cupy, whichever owns ``x`` (numpy for anything that is not a cupy array)."""
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return _cupy
+    return np
+
+
+class Device:
+    """A device name as PyTorch spells it: ``cpu`` or ``cuda[:n]``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: str | Device | None = "cpu") -> None:
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        spec = "cpu" if spec is None else str(spec)
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"device: unknown device {spec!r}. Use 'cpu' or 'cuda[:n]'.")
+        self.type = kind
+        self.index = int(idx) if idx else (0 if kind == "cuda" else None)
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')" if self.index is None else (
+            f"device(type='{self.type}', index={self.index})")
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = Device(other)
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = Device("cpu")
+
+
+def device_of(x: Any) -> Device:
+    """The Device holding array ``x``."""
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return Device(f"cuda:{x.device.id}")
+    return CPU
+
+
+def to_device(x: Any, device: str | Device) -> Any:
+    """Copy array ``x`` to ``device`` (no copy when it is already there)."""
+    dev = Device(device)
+    if dev.type == "cpu":
+        if _cupy is not None and isinstance(x, _cupy.ndarray):
+            return _cupy.asnumpy(x)
+        return x
+    if _cupy is None:
+        raise RuntimeError(
+            "to: device 'cuda' needs cupy, which is not installed. "
+            "Install the GPU extra: pip install 'ndgrad[gpu]'.")
+    with _cupy.cuda.Device(dev.index or 0):
+        return _cupy.asarray(x)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A host numpy array for ``x`` (copying from the GPU when needed)."""
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return _cupy.asnumpy(x)
+    return np.asarray(x)
+
+
+def asarray(x: Any, dtype: Any = None, xp: Any = np) -> Any:
+    """``xp.asarray`` without a copy when possible."""
+    return xp.asarray(x, dtype=dtype)

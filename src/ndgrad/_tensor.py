@@ -1,0 +1,629 @@
+"""Tensor: an array plus autograd state (grad, requires_grad, grad_fn, version, hooks).
+
+No math lives here. Methods delegate through the module names ``_ops`` and ``_autograd``,
+which ``ndgrad/__init__.py`` binds once after importing those higher layers.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from . import _backend, _dtypes
+from ._backend import ndarray
+from .autograd import graph as _graph
+from .autograd.grad_mode import _state as _grad_state
+from .autograd.graph import Node, RemovableHandle
+
+if TYPE_CHECKING:  # the real modules, bound at import time by ndgrad/__init__.py
+    from . import ops as _ops
+    from .autograd import api as _autograd
+else:
+    _ops = None
+    _autograd = None
+
+_REQ_GRAD_DTYPE_MSG = "Only Tensors of floating point and complex dtype can require gradients"
+_LEAF_INPLACE_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it for backward."""
+
+    __slots__ = ("_data", "_grad", "_rg", "grad_fn", "_out_idx", "_version", "_hooks",
+                 "_retains_grad", "_name", "__weakref__")
+    __array_priority__ = 1000.0
+    __hash__ = object.__hash__
+
+    def __init__(self, data: Any = (), dtype: Any = None, requires_grad: bool = False,
+                 device: Any = None) -> None:
+        if isinstance(data, Tensor):
+            data = data._data
+        arr = _dtypes.array_from_data(data, dtype, force_float=True)
+        if device is not None:
+            arr = _backend.to_device(arr, device)
+        self._data = arr
+        self._grad = None
+        self._rg = False
+        self.grad_fn = None
+        self._out_idx = 0
+        self._version = [0]
+        self._hooks = None
+        self._retains_grad = False
+        self._name = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ---- fast internal constructor (no validation)
+    @classmethod
+    def _make(cls, data: Any, requires_grad: bool = False, grad_fn: Node | None = None,
+              out_idx: int = 0, version: list | None = None) -> Tensor:
+        t = object.__new__(cls)
+        t._data = data
+        t._grad = None
+        t._rg = requires_grad
+        t.grad_fn = grad_fn
+        t._out_idx = out_idx
+        t._version = [0] if version is None else version
+        t._hooks = None
+        t._retains_grad = False
+        t._name = None
+        return t
+
+    # ---- autograd attributes
+    @property
+    def requires_grad(self) -> bool:
+        """True when backward computes a gradient for this tensor."""
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only); returns self."""
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(_REQ_GRAD_DTYPE_MSG)
+        self._rg = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (user-created, or requires_grad=False)."""
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a Tensor of this shape) or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{value.shape} vs the tensor's {self.shape}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value.dtype} vs the tensor's {self.dtype}")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf on which ``retain_grad()`` was called."""
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf after backward (no-op on leaves)."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self.grad_fn.extra.retain[self._out_idx] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """``hook(grad)`` runs when this tensor's gradient is computed; may return a new grad."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            hooks = self.grad_fn.extra.pre_hooks.setdefault(self._out_idx, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see ``autograd.backward``)."""
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def cleargrad(self) -> None:
+        """Chainer's name: set ``.grad`` to None."""
+        self._grad = None
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing storage (and version counter) that does not require grad."""
+        return Tensor._make(self._data, False, None, 0, self._version)
+
+    def detach_(self) -> Tensor:
+        """Make this tensor a leaf that does not require grad, in place."""
+        self.grad_fn = None
+        self._rg = False
+        self._out_idx = 0
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing storage but not history or version (as ``torch.Tensor.data``)."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value._data if isinstance(value, Tensor) else _dtypes.array_from_data(value)
+
+    @property
+    def _base_version(self) -> int:
+        return self._version[0]
+
+    def _bump(self) -> None:
+        self._version[0] += 1
+
+    # ---- array attributes
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> Any:
+        return self._data.dtype
+
+    @property
+    def device(self) -> _backend.Device:
+        return _backend.device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        return _ops.swapaxes(self, -2, -1)
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or one of its sizes."""
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def numpy(self, force: bool = False) -> Any:
+        """The underlying array (shared, no copy); refuses tensors that require grad."""
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return _backend.to_numpy(self._data)
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        arr = _backend.to_numpy(self._data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __repr__(self) -> str:
+        return _format(self)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        t = Tensor._make(self._data.copy(), self._rg)
+        if self._grad is not None:
+            t._grad = Tensor._make(self._grad._data.copy())
+        memo[id(self)] = t
+        return t
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError("ndgrad tensors are not picklable by design: save arrays with "
+                        "ng.save(obj, path) instead (no pickle is ever written or read).")
+
+    # ---- in-place machinery
+    def _check_inplace(self) -> None:
+        if self._rg and self.grad_fn is None and _grad_state.enabled:
+            raise RuntimeError(_LEAF_INPLACE_MSG)
+
+    def _inplace(self, result: Tensor) -> Tensor:
+        """Write ``result`` into this tensor's storage and take over its history."""
+        xp = _backend.array_module(self._data)
+        if result._data.shape != self._data.shape:
+            raise RuntimeError(
+                f"in-place op: output with shape {self._data.shape} doesn't match the broadcast "
+                f"shape {result._data.shape}. Use the out-of-place op instead.")
+        if not xp.can_cast(result._data.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(
+                f"in-place op: result type {result._data.dtype} can't be cast to the desired "
+                f"output type {self._data.dtype}. Use the out-of-place op instead.")
+        if result._data is not self._data:
+            xp.copyto(self._data, result._data, casting="same_kind")
+        self._version[0] += 1
+        node = result.grad_fn
+        if node is not None:
+            self.grad_fn = node
+            self._out_idx = result._out_idx
+            self._rg = True
+            refs = list(node._out_refs)
+            if result._out_idx < len(refs):
+                refs[result._out_idx] = weakref.ref(self)
+                node._out_refs = tuple(refs)
+        return self
+
+    # ---- operators
+    def __add__(self, other: Any) -> Tensor: return _ops.add(self, other)
+    def __radd__(self, other: Any) -> Tensor: return _ops.add(self, other)
+    def __sub__(self, other: Any) -> Tensor: return _ops.sub(self, other)
+    def __rsub__(self, other: Any) -> Tensor: return _ops.rsub(self, other)
+    def __mul__(self, other: Any) -> Tensor: return _ops.mul(self, other)
+    def __rmul__(self, other: Any) -> Tensor: return _ops.mul(self, other)
+    def __truediv__(self, other: Any) -> Tensor: return _ops.div(self, other)
+    def __rtruediv__(self, other: Any) -> Tensor: return _ops.rdiv(self, other)
+    def __floordiv__(self, other: Any) -> Tensor: return _ops.floor_divide(self, other)
+    def __rfloordiv__(self, other: Any) -> Tensor: return _ops.floor_divide(other, self)
+    def __mod__(self, other: Any) -> Tensor: return _ops.remainder(self, other)
+    def __rmod__(self, other: Any) -> Tensor: return _ops.remainder(other, self)
+    def __pow__(self, other: Any) -> Tensor: return _ops.pow(self, other)
+    def __rpow__(self, other: Any) -> Tensor: return _ops.rpow(self, other)
+    def __matmul__(self, other: Any) -> Tensor: return _ops.matmul(self, other)
+    def __rmatmul__(self, other: Any) -> Tensor: return _ops.matmul(other, self)
+    def __neg__(self) -> Tensor: return _ops.neg(self)
+    def __pos__(self) -> Tensor: return self
+    def __abs__(self) -> Tensor: return _ops.abs(self)
+    def __invert__(self) -> Tensor: return _ops.logical_not(self)
+    def __and__(self, other: Any) -> Tensor: return _ops.logical_and(self, other)
+    def __or__(self, other: Any) -> Tensor: return _ops.logical_or(self, other)
+    def __xor__(self, other: Any) -> Tensor: return _ops.logical_xor(self, other)
+    def __eq__(self, other: Any) -> Tensor: return _ops.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor: return _ops.ne(self, other)  # type: ignore[override]
+    def __lt__(self, other: Any) -> Tensor: return _ops.lt(self, other)
+    def __le__(self, other: Any) -> Tensor: return _ops.le(self, other)
+    def __gt__(self, other: Any) -> Tensor: return _ops.gt(self, other)
+    def __ge__(self, other: Any) -> Tensor: return _ops.ge(self, other)
+    def __getitem__(self, index: Any) -> Tensor: return _ops.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace()
+        self._inplace(_ops.index_put(self, index, value))
+
+    def __iadd__(self, other: Any) -> Tensor: return self.add_(other)
+    def __isub__(self, other: Any) -> Tensor: return self.sub_(other)
+    def __imul__(self, other: Any) -> Tensor: return self.mul_(other)
+    def __itruediv__(self, other: Any) -> Tensor: return self.div_(other)
+    def __ipow__(self, other: Any) -> Tensor: return self.pow_(other)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _ops.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _ops.array_function(func, types, args, kwargs)
+
+    # ---- in-place ops (PyTorch's leaf rule, version counters, history rebase)
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.add(self, other, alpha=alpha))
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.sub(self, other, alpha=alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.mul(self, other))
+
+    def div_(self, other: Any) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.div(self, other))
+
+    def pow_(self, other: Any) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.pow(self, other))
+
+    def neg_(self) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.neg(self))
+
+    def exp_(self) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.exp(self))
+
+    def sqrt_(self) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.sqrt(self))
+
+    def relu_(self) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.relu(self))
+
+    def sigmoid_(self) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.sigmoid(self))
+
+    def tanh_(self) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.tanh(self))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.clamp(self, min, max))
+
+    clip_ = clamp_
+
+    def addcmul_(self, tensor1: Any, tensor2: Any, value: Any = 1) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.add(self, _ops.mul(tensor1, tensor2), alpha=value))
+
+    def addcdiv_(self, tensor1: Any, tensor2: Any, value: Any = 1) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.add(self, _ops.div(tensor1, tensor2), alpha=value))
+
+    def lerp_(self, end: Any, weight: Any) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.add(self, _ops.mul(_ops.sub(end, self), weight)))
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast) into this tensor; differentiable w.r.t. ``src``."""
+        self._check_inplace()
+        return self._inplace(_ops.copy_into(self, src))
+
+    def fill_(self, value: Any) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.full_like_grad(self, value))
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        return self.fill_(0)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        self._check_inplace()
+        from_ = _ops.rand_like_data(self, "uniform", a, b)
+        self._data[...] = from_
+        self._version[0] += 1
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        self._check_inplace()
+        self._data[...] = _ops.rand_like_data(self, "normal", mean, std)
+        self._version[0] += 1
+        return self
+
+    # ---- conversions
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Move to a device and/or cast to a dtype (differentiable)."""
+        return _ops.to(self, *args, **kwargs)
+
+    def cpu(self) -> Tensor: return _ops.to(self, "cpu")
+    def cuda(self, device: Any = None) -> Tensor:
+        return _ops.to(self, "cuda" if device is None else f"cuda:{int(device)}")
+    def float(self) -> Tensor: return _ops.to(self, _dtypes.float32)
+    def double(self) -> Tensor: return _ops.to(self, _dtypes.float64)
+    def half(self) -> Tensor: return _ops.to(self, _dtypes.float16)
+    def long(self) -> Tensor: return _ops.to(self, _dtypes.int64)
+    def int(self) -> Tensor: return _ops.to(self, _dtypes.int32)
+    def bool(self) -> Tensor: return _ops.to(self, _dtypes.bool_)
+    def type(self, dtype: Any = None) -> Any:
+        return str(self.dtype) if dtype is None else _ops.to(self, dtype)
+    def type_as(self, other: Tensor) -> Tensor: return _ops.to(self, other.dtype)
+    def clone(self) -> Tensor: return _ops.clone(self)
+    def contiguous(self) -> Tensor: return self
+    def astype(self, dtype: Any) -> Tensor: return _ops.to(self, dtype)
+
+    # ---- op delegations (see ndgrad.ops for the functions)
+    def add(self, other: Any, alpha: Any = 1) -> Tensor: return _ops.add(self, other, alpha=alpha)
+    def sub(self, other: Any, alpha: Any = 1) -> Tensor: return _ops.sub(self, other, alpha=alpha)
+    def mul(self, other: Any) -> Tensor: return _ops.mul(self, other)
+    def div(self, other: Any) -> Tensor: return _ops.div(self, other)
+    def pow(self, exponent: Any) -> Tensor: return _ops.pow(self, exponent)
+    def neg(self) -> Tensor: return _ops.neg(self)
+    def exp(self) -> Tensor: return _ops.exp(self)
+    def log(self) -> Tensor: return _ops.log(self)
+    def log1p(self) -> Tensor: return _ops.log1p(self)
+    def expm1(self) -> Tensor: return _ops.expm1(self)
+    def sqrt(self) -> Tensor: return _ops.sqrt(self)
+    def rsqrt(self) -> Tensor: return _ops.rsqrt(self)
+    def sin(self) -> Tensor: return _ops.sin(self)
+    def cos(self) -> Tensor: return _ops.cos(self)
+    def tan(self) -> Tensor: return _ops.tan(self)
+    def tanh(self) -> Tensor: return _ops.tanh(self)
+    def sinh(self) -> Tensor: return _ops.sinh(self)
+    def cosh(self) -> Tensor: return _ops.cosh(self)
+    def arcsin(self) -> Tensor: return _ops.arcsin(self)
+    def arccos(self) -> Tensor: return _ops.arccos(self)
+    def arctan(self) -> Tensor: return _ops.arctan(self)
+    def arctan2(self, other: Any) -> Tensor: return _ops.arctan2(self, other)
+    asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
+    def sigmoid(self) -> Tensor: return _ops.sigmoid(self)
+    def relu(self) -> Tensor: return _ops.relu(self)
+    def abs(self) -> Tensor: return _ops.abs(self)
+    def sign(self) -> Tensor: return _ops.sign(self)
+    def square(self) -> Tensor: return _ops.square(self)
+    def reciprocal(self) -> Tensor: return _ops.reciprocal(self)
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor: return _ops.clamp(self, min, max)
+    clip = clamp
+    def maximum(self, other: Any) -> Tensor: return _ops.maximum(self, other)
+    def minimum(self, other: Any) -> Tensor: return _ops.minimum(self, other)
+    def where(self, condition: Any, other: Any) -> Tensor: return _ops.where(condition, self, other)
+    def softmax(self, dim: int) -> Tensor: return _ops.softmax(self, dim)
+    def log_softmax(self, dim: int) -> Tensor: return _ops.log_softmax(self, dim)
+    def sum(self, *a: Any, **k: Any) -> Tensor: return _ops.sum(self, *a, **k)
+    def mean(self, *a: Any, **k: Any) -> Tensor: return _ops.mean(self, *a, **k)
+    def prod(self, *a: Any, **k: Any) -> Tensor: return _ops.prod(self, *a, **k)
+    def max(self, *a: Any, **k: Any) -> Any: return _ops.max(self, *a, **k)
+    def min(self, *a: Any, **k: Any) -> Any: return _ops.min(self, *a, **k)
+    def amax(self, *a: Any, **k: Any) -> Tensor: return _ops.amax(self, *a, **k)
+    def amin(self, *a: Any, **k: Any) -> Tensor: return _ops.amin(self, *a, **k)
+    def argmax(self, *a: Any, **k: Any) -> Tensor: return _ops.argmax(self, *a, **k)
+    def argmin(self, *a: Any, **k: Any) -> Tensor: return _ops.argmin(self, *a, **k)
+    def var(self, *a: Any, **k: Any) -> Tensor: return _ops.var(self, *a, **k)
+    def std(self, *a: Any, **k: Any) -> Tensor: return _ops.std(self, *a, **k)
+    def logsumexp(self, *a: Any, **k: Any) -> Tensor: return _ops.logsumexp(self, *a, **k)
+    def norm(self, *a: Any, **k: Any) -> Tensor: return _ops.norm(self, *a, **k)
+    def cumsum(self, *a: Any, **k: Any) -> Tensor: return _ops.cumsum(self, *a, **k)
+    def sum_to_size(self, *size: Any) -> Tensor: return _ops.sum_to_size(self, *size)
+    def reshape(self, *shape: Any) -> Tensor: return _ops.reshape(self, *shape)
+    def view(self, *shape: Any) -> Tensor: return _ops.view(self, *shape)
+    def view_as(self, other: Tensor) -> Tensor: return _ops.reshape(self, other.shape)
+    def reshape_as(self, other: Tensor) -> Tensor: return _ops.reshape(self, other.shape)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _ops.flatten(self, start_dim, end_dim)
+    def squeeze(self, *a: Any, **k: Any) -> Tensor: return _ops.squeeze(self, *a, **k)
+    def unsqueeze(self, dim: int) -> Tensor: return _ops.unsqueeze(self, dim)
+    def transpose(self, *a: Any, **k: Any) -> Tensor: return _ops.transpose(self, *a, **k)
+    def permute(self, *dims: Any) -> Tensor: return _ops.permute(self, *dims)
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor: return _ops.swapaxes(self, axis0, axis1)
+    swapdims = swapaxes
+    def moveaxis(self, source: Any, destination: Any) -> Tensor:
+        return _ops.moveaxis(self, source, destination)
+    movedim = moveaxis
+    def expand(self, *sizes: Any) -> Tensor: return _ops.expand(self, *sizes)
+    def expand_as(self, other: Tensor) -> Tensor: return _ops.broadcast_to(self, other.shape)
+    def broadcast_to(self, shape: Any) -> Tensor: return _ops.broadcast_to(self, shape)
+    def repeat(self, *sizes: Any) -> Tensor: return _ops.repeat(self, *sizes)
+    def tile(self, *reps: Any) -> Tensor: return _ops.tile(self, *reps)
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:
+        return _ops.split(self, split_size_or_sections, dim)
+    def chunk(self, chunks: int, dim: int = 0) -> tuple: return _ops.chunk(self, chunks, dim)
+    def unbind(self, dim: int = 0) -> tuple: return _ops.unbind(self, dim)
+    def flip(self, *dims: Any) -> Tensor: return _ops.flip(self, *dims)
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor: return _ops.roll(self, shifts, dims)
+    def matmul(self, other: Any) -> Tensor: return _ops.matmul(self, other)
+    def dot(self, other: Any) -> Tensor: return _ops.dot(self, other)
+    def outer(self, other: Any) -> Tensor: return _ops.outer(self, other)
+    def eq(self, other: Any) -> Tensor: return _ops.eq(self, other)
+    def ne(self, other: Any) -> Tensor: return _ops.ne(self, other)
+    def lt(self, other: Any) -> Tensor: return _ops.lt(self, other)
+    def le(self, other: Any) -> Tensor: return _ops.le(self, other)
+    def gt(self, other: Any) -> Tensor: return _ops.gt(self, other)
+    def ge(self, other: Any) -> Tensor: return _ops.ge(self, other)
+    def all(self, *a: Any, **k: Any) -> Tensor: return _ops.all(self, *a, **k)
+    def any(self, *a: Any, **k: Any) -> Tensor: return _ops.any(self, *a, **k)
+    def isnan(self) -> Tensor: return _ops.isnan(self)
+    def isfinite(self) -> Tensor: return _ops.isfinite(self)
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08) -> bool:
+        return _ops.allclose(self, other, rtol, atol)
+    def equal(self, other: Any) -> bool: return _ops.equal(self, other)
+
+
+def _format(t: Tensor) -> str:
+    """PyTorch-like repr: ``tensor([6.], requires_grad=True)``."""
+    arr = _backend.to_numpy(t._data)
+    np_ = _backend.array_module(arr)
+    opts: dict = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
+    if arr.dtype.kind == "f" and arr.size:
+        finite = arr[np_.isfinite(arr)]
+        integral = finite.size == 0 or bool(np_.all(finite == np_.round(finite)))
+        big = finite.size and (np_.abs(finite).max() >= 1e8 or
+                               (np_.abs(finite[finite != 0]).min(initial=1.0) < 1e-4))
+        if big:
+            opts["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
+        elif not integral:
+            opts.update(precision=4, floatmode="fixed")
+    body = np_.array2string(arr, **opts) if arr.ndim else (
+        _scalar_str(arr, opts))
+    extras = []
+    if arr.size == 0 and arr.ndim != 1:
+        extras.append(f"size={tuple(arr.shape)}")
+    if arr.dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_):
+        extras.append(f"dtype=ndgrad.{arr.dtype.name}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
+    elif t._rg:
+        extras.append("requires_grad=True")
+    if t.device.type != "cpu":
+        extras.append(f"device='{t.device}'")
+    return "tensor(" + ", ".join([body] + extras) + ")"
+
+
+def _scalar_str(arr: Any, opts: dict) -> str:
+    return _backend.array_module(arr).array2string(arr.reshape(1), **opts)[1:-1]
+
+
+def _from_saved(data: Any, requires_grad: bool, node: Node, index: int, version: list) -> Tensor:
+    return Tensor._make(data, requires_grad, node if requires_grad else None, index, version)
+
+
+_graph._TENSOR_FACTORY[0] = _from_saved

@@ -1,0 +1,354 @@
+"""The one backward traversal, used by Tensor.backward, autograd.backward and autograd.grad.
+
+Steps: discover the nodes reachable from the roots (iteratively), prune to those that lead to
+the requested inputs, count dependencies, run nodes from a ready stack, validate each gradient
+(reducing broadcast shapes in one place), accumulate, and free saved tensors unless asked not to.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+from .. import _backend
+from .._backend import ndarray
+from .._tensor import Tensor
+from . import anomaly_mode
+from .grad_mode import _state as _grad_state
+from .graph import Node
+
+_getrefcount = sys.getrefcount
+# A grad may become a leaf's ``.grad`` without a copy only when nothing else can see it:
+# refs to its array inside _steal (the Tensor, ``arr``, getrefcount's argument) and refs to
+# the Tensor (run_backward's buffer list and local, two call arguments, getrefcount's).
+_ARRAY_REFS = 3
+_TENSOR_REFS = 5
+
+
+def _sum_to(arr: Any, shape: tuple) -> Any:
+    """Sum ``arr`` down to ``shape`` (raw arrays; the broadcast-reduction of every edge)."""
+    lead = arr.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and arr.shape[i + lead] != 1)
+    out = arr.sum(axis=axes) if axes else arr
+    return out.reshape(shape)
+
+
+def _broadcastable_to(src: tuple, dst: tuple) -> bool:
+    lead = len(src) - len(dst)
+    if lead < 0:
+        return False
+    return all(d == 1 or d == s for d, s in zip(dst, src[lead:]))
+
+
+def _invalid_grad(node: Node, i: int, got: tuple, want: tuple) -> RuntimeError:
+    return RuntimeError(
+        f"Function {type(node).__name__} returned an invalid gradient at index {i} - got "
+        f"{list(got)} but expected shape compatible with {list(want)}")
+
+
+def _validate(node: Node, i: int, g: Any, shape: tuple, dtype: Any, create_graph: bool) -> Tensor:
+    """Make ``g`` a Tensor of the input's shape and dtype (summing broadcast dims)."""
+    if type(g) is not Tensor:
+        if isinstance(g, Tensor):
+            pass
+        elif isinstance(g, ndarray) or _backend.array_module(g) is not _backend.np:
+            g = Tensor._make(g)
+        else:
+            raise TypeError(f"Function {type(node).__name__} returned a {type(g).__name__} as "
+                            f"gradient {i}; expected a Tensor or None")
+    if g._data.shape != shape:
+        if not _broadcastable_to(g._data.shape, shape):
+            raise _invalid_grad(node, i, g._data.shape, shape)
+        g = g.sum_to_size(*shape) if create_graph else Tensor._make(_sum_to(g._data, shape))
+    if dtype is not None and g._data.dtype != dtype:
+        g = g.to(dtype) if create_graph else Tensor._make(g._data.astype(dtype))
+    return g
+
+
+def _steal(g: Tensor) -> bool:
+    """True when ``g``'s array is referenced by ``g`` alone, so ``.grad`` may keep it as is."""
+    arr = g._data
+    return (arr.base is None and _getrefcount(arr) <= _ARRAY_REFS
+            and _getrefcount(g) <= _TENSOR_REFS and arr.flags.writeable)
+
+
+def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+    old = leaf._grad
+    if create_graph:
+        leaf._grad = g if old is None else old + g
+        return
+    if old is None:
+        leaf._grad = Tensor._make(g._data if _steal(g) else g._data.copy())
+    elif old._data.flags.writeable and old._data.base is None and old._rg is False:
+        old._data += g._data  # the engine's own buffer: accumulate in place
+    else:
+        leaf._grad = Tensor._make(old._data + g._data)
+
+
+def _add(old: Tensor, g: Tensor, owned: dict, create_graph: bool) -> Tensor:
+    if create_graph:
+        return old + g
+    if id(old) in owned:
+        old._data += g._data
+        return old
+    new = Tensor._make(old._data + g._data)
+    owned[id(new)] = new
+    return new
+
+
+def _zeros(meta: tuple, like: Any) -> Tensor:
+    xp = _backend.array_module(like._data) if like is not None else _backend.np
+    return Tensor._make(xp.zeros(meta[0], dtype=meta[1]))
+
+
+def _discover(roots: list) -> tuple[dict, dict | None]:
+    """deps: node -> number of edges into it from reachable nodes."""
+    deps: dict = {}
+    for r in roots:
+        deps.setdefault(r, 0)
+    stack = list(deps)
+    while stack:
+        n = stack.pop()
+        if type(n) is Tensor:
+            continue
+        for e in n.next_edges:
+            if e is None:
+                continue
+            c = e[0]
+            if c in deps:
+                deps[c] += 1
+            else:
+                deps[c] = 1
+                stack.append(c)
+    return deps
+
+
+def _prune(roots: list, targets: set) -> dict:
+    """Dependency counts restricted to nodes on a path from a root to a target."""
+    parents: dict = {}
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        n = stack.pop()
+        if type(n) is Tensor:
+            continue
+        for e in n.next_edges:
+            if e is None:
+                continue
+            c = e[0]
+            parents.setdefault(c, []).append(n)
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    needed = {t for t in targets if t in seen}
+    stack = list(needed)
+    while stack:
+        for p in parents.get(stack.pop(), ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    deps = {n: 0 for n in needed}
+    for n in needed:
+        if type(n) is Tensor:
+            continue
+        for e in n.next_edges:
+            if e is not None and e[0] in needed:
+                deps[e[0]] += 1
+    return deps
+
+
+def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
+                 inputs: list | None = None, accumulate: bool = True,
+                 retain_path: bool = False) -> list | None:
+    """Backpropagate ``grads`` from ``roots``.
+
+    ``inputs=None`` with ``accumulate``: add into every reachable leaf's ``.grad``.
+    With ``inputs``: only the subgraph leading to them runs; their gradients are returned
+    (``accumulate=False``) or added to their ``.grad``. ``retain_path`` sets ``.grad`` on
+    every live tensor along the path (Chainer's ``retain_grad``).
+    """
+    root_keys = [r.grad_fn if r.grad_fn is not None else r for r in roots]
+    captures: dict = {}  # (node, idx) of a non-leaf input -> position(s) in inputs
+    leaf_targets: dict = {}
+    if inputs is not None:
+        targets = set()
+        for pos, t in enumerate(inputs):
+            if t.grad_fn is None:
+                leaf_targets.setdefault(t, []).append(pos)
+                targets.add(t)
+            else:
+                captures.setdefault((t.grad_fn, t._out_idx), []).append(pos)
+                targets.add(t.grad_fn)
+        deps = _prune(root_keys, targets)
+    else:
+        deps = _discover(root_keys)
+    result: list = [None] * (len(inputs) if inputs is not None else 0)
+
+    buffers: dict = {}
+    for key, r, g in zip(root_keys, roots, grads):
+        if key not in deps:
+            continue
+        buf = buffers.get(key)
+        if buf is None:
+            buf = buffers[key] = [None] * (len(key.out_meta) if type(key) is not Tensor else 1)
+        i = r._out_idx if type(key) is not Tensor else 0
+        buf[i] = g if buf[i] is None else buf[i] + g
+
+    owned: dict = {}
+    ready = [k for k in dict.fromkeys(root_keys) if deps.get(k) == 0]
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    anomaly = anomaly_mode._state.enabled
+    try:
+        while ready:
+            n = ready.pop()
+            buf = buffers.pop(n, None)
+            if owned and buf:
+                for g in buf:
+                    owned.pop(id(g), None)
+            if type(n) is Tensor:  # a leaf
+                g = buf[0] if buf else None
+                if g is None:
+                    continue
+                if n._hooks:
+                    for h in list(n._hooks):
+                        r = h(g)
+                        if r is not None:
+                            g = r
+                if inputs is None or n in leaf_targets:
+                    if accumulate:
+                        if n._rg:
+                            _accumulate_leaf(n, g, create_graph)
+                    else:
+                        for pos in leaf_targets[n]:
+                            result[pos] = g
+                continue
+
+            grads = buf if buf is not None else [None] * len(n.out_meta)
+            extra = n._extra
+            if extra is not None:
+                _run_pre_hooks(n, extra, grads)
+            if retain_path:
+                _retain_path(n, grads)
+            if captures:
+                for i, g in enumerate(grads):
+                    pos_list = captures.get((n, i))
+                    if pos_list is not None and g is not None:
+                        for pos in pos_list:
+                            result[pos] = g
+            edges = n.next_edges
+            if inputs is not None:
+                live = [e is not None and e[0] in deps for e in edges]
+                if not any(live):
+                    continue
+            else:
+                live = None
+            if all(g is None for g in grads):
+                outs: Any = (None,) * len(edges)
+            else:
+                outs = _call_backward(n, grads, extra, anomaly)
+            if not keep_graph:
+                n._release()
+            for i, e in enumerate(edges):
+                if e is None or (live is not None and not live[i]):
+                    continue
+                c, idx = e
+                g = outs[i]
+                if g is not None:
+                    if type(c) is Tensor:
+                        cd = c._data
+                        g = _validate(n, i, g, cd.shape, cd.dtype, create_graph)
+                    else:
+                        shape, dtype = c.out_meta[idx]
+                        g = _validate(n, i, g, shape, dtype, create_graph)
+                    cbuf = buffers.get(c)
+                    if cbuf is None:
+                        cbuf = buffers[c] = [None] * (
+                            len(c.out_meta) if type(c) is not Tensor else 1)
+                    old = cbuf[idx]
+                    cbuf[idx] = g if old is None else _add(old, g, owned, create_graph)
+                d = deps[c] - 1
+                deps[c] = d
+                if d == 0:
+                    ready.append(c)
+            outs = g = old = None  # drop references so leaf grads can be taken without a copy
+    finally:
+        _grad_state.enabled = prev_mode
+    return result
+
+
+def _run_pre_hooks(n: Node, extra: Any, grads: list) -> None:
+    for i, hooks in extra.pre_hooks.items():
+        if grads[i] is None:
+            continue
+        for h in list(hooks):
+            r = h(grads[i])
+            if r is not None:
+                grads[i] = r
+    for i, ref in extra.retain.items():
+        t = ref()
+        g = grads[i]
+        if t is None or g is None:
+            continue
+        if t._grad is None:
+            t._grad = g if _grad_state.enabled else Tensor._make(g._data.copy())
+        else:
+            t._grad = t._grad + g if _grad_state.enabled else Tensor._make(t._grad._data + g._data)
+    for h in list(extra.node_pre_hooks):
+        r = h(tuple(grads))
+        if r is not None:
+            grads[:] = list(r)
+
+
+def _retain_path(n: Node, grads: list) -> None:
+    for i, ref in enumerate(n._out_refs):
+        t = ref() if ref is not None else None
+        if t is not None and grads[i] is not None:
+            t._grad = grads[i]
+
+
+def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
+    fn = n._fn
+    materialize = extra is None or extra.materialize
+    if materialize:
+        for i, g in enumerate(grads):
+            if g is None:
+                grads[i] = _zeros(n.out_meta[i], next((x for x in grads if x is not None), None))
+    try:
+        outs = fn.backward(n, *grads)
+    except Exception:
+        if anomaly and extra is not None and extra.trace:
+            warnings.warn(f"Error detected in {type(n).__name__}. Traceback of forward call that "
+                          "caused the error:\n" + "".join(extra.trace), stacklevel=2)
+        raise
+    if type(outs) is not tuple:
+        outs = tuple(outs) if isinstance(outs, list) else (outs,)
+    n_in = len(n.next_edges)
+    if len(outs) != n_in:
+        if len(outs) > n_in and all(o is None for o in outs[n_in:]):
+            outs = outs[:n_in]
+        else:
+            raise RuntimeError(f"function {type(n).__name__} returned an incorrect number of "
+                               f"gradients (expected {n_in}, got {len(outs)})")
+    if not fn._primitive:
+        fwd_types = n.__dict__.get("_arg_is_tensor")
+        if fwd_types is not None:
+            for i, o in enumerate(outs):
+                if o is not None and not fwd_types[i]:
+                    raise RuntimeError(
+                        f"function {type(n).__name__} returned a gradient different than None "
+                        f"at position {i + 1}, but the corresponding forward input was not a "
+                        "Variable")
+    if extra is not None and extra.post_hooks:
+        for h in list(extra.post_hooks):
+            r = h(outs, tuple(grads))
+            if r is not None:
+                outs = tuple(r)
+    if anomaly and anomaly_mode._state.check_nan:
+        for i, o in enumerate(outs):
+            if o is not None and bool(_backend.array_module(o._data).isnan(o._data).any()):
+                raise RuntimeError(f"Function '{type(n).__name__}' returned nan values in its "
+                                   f"{i}th output.")
+    return outs

@@ -1,0 +1,298 @@
+"""Function (public, PyTorch's contract: forward sees Tensors) and Primitive (internal: forward
+sees arrays). Both make the same node type, ``<Name>Backward``, which is also the ``ctx``.
+
+To add a primitive: subclass ``Primitive`` with static ``forward(ctx, *arrays, **params)``
+returning an array (or a tuple of arrays) and static ``backward(ctx, *grads)`` written with
+Tensor operations, returning one gradient (or None) per input.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+import weakref
+from typing import Any, Callable
+
+from .. import _backend
+from .._backend import ndarray
+from .._tensor import Tensor
+from . import anomaly_mode
+from .grad_mode import _state as _grad_state
+from .grad_mode import no_grad
+from .graph import Node, _SavedOutput
+
+_ref = weakref.ref
+_generic = _backend.generic
+
+
+def _as_array(out: Any) -> Any:
+    """Forward results may be NumPy scalars (0-d reductions); make them arrays."""
+    if isinstance(out, _generic):
+        return _backend.np.asarray(out)
+    return out
+
+
+class BackwardNode(Node):
+    """The node (and ctx) type of every op: holds the ctx API used inside forward."""
+
+    __slots__ = ("_save_out",)
+
+    # ---- used by Primitive forwards (arrays in; inputs/outputs saved by position)
+    def save_inputs(self, *indices: int) -> None:
+        """Save the forward's inputs at ``indices`` (as Tensors) for backward."""
+        fwd = self._fwd
+        if fwd is None:  # no graph is being recorded
+            return
+        ts = tuple([fwd[i] for i in indices])
+        self._saved += ts
+        self._saved_ver += tuple([t._version[0] for t in ts])
+
+    def save_outputs(self, *indices: int) -> None:
+        """Save outputs at ``indices``; they are kept as arrays to avoid a reference cycle."""
+        if self._fwd is None:
+            return
+        self._save_out = indices
+
+    # ---- used by public Function forwards (PyTorch's ctx API)
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Save Tensors (inputs, outputs or None) for ``ctx.saved_tensors`` in backward."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{tensors.index(t)} is of type {type(t).__name__}")
+        self.__dict__["_to_save"] = tensors
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """Declare inputs that forward modified in place (they must also be returned)."""
+        self.extra.dirty = tensors
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """Declare outputs that never get a gradient (indices, masks, ...)."""
+        self.__dict__["_non_diff_ids"] = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """When False, backward receives None (not zeros) for outputs that got no gradient."""
+        self.extra.materialize = bool(value)
+
+
+class _NullCtx:
+    """The ctx forward sees when no graph is recorded: saving is a no-op."""
+
+    _fwd = None
+    needs_input_grad = (False,) * 64
+    save_inputs = save_outputs = BackwardNode.save_inputs
+    save_for_backward = mark_dirty = mark_non_differentiable = set_materialize_grads = (
+        lambda self, *a: None)
+
+
+_NULL_CTX = _NullCtx()
+
+
+def _edge(t: Tensor) -> Any:
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._out_idx)
+    return (t, 0) if t._rg else None
+
+
+class _FunctionBase:
+    _backward_cls: type
+    _primitive = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        suffix = "Backward0" if cls._primitive else "Backward"
+        name = cls.__dict__.get("_node_name") or (cls.__name__ + suffix)
+        cls._backward_cls = type(name, (BackwardNode,),
+                                 {"__slots__": (), "_fn": cls, "__module__": cls.__module__})
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+
+class Primitive(_FunctionBase):
+    """Internal op base: ``forward(ctx, *arrays, **params)``; positional args are Tensors."""
+
+    _primitive = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        cls._primitive = True
+        super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Any:
+        """Run forward on the inputs' arrays; record a node when grad mode is on and needed."""
+        if _grad_state.enabled:
+            for t in inputs:
+                if t._rg:
+                    return _record(cls, inputs, params)
+        out = cls.forward(_NULL_CTX, *[t._data for t in inputs], **params)
+        if type(out) is tuple:
+            return tuple([Tensor._make(_as_array(o)) for o in out])
+        if type(out) is not ndarray:
+            out = _as_array(out)
+        return Tensor._make(out)
+
+
+def _record(cls: Any, inputs: tuple, params: dict) -> Any:
+    node = object.__new__(cls._backward_cls)
+    node._saved = node._saved_ver = ()
+    node._extra = None
+    node._save_out = None
+    node._fwd = inputs
+    node.needs_input_grad = tuple([t._rg for t in inputs])
+    node.next_edges = tuple([_edge(t) for t in inputs])
+    out = cls.forward(node, *[t._data for t in inputs], **params)
+    node._fwd = None
+    if anomaly_mode._state.enabled:
+        node.extra.trace = traceback.format_stack()[:-2]
+    if type(out) is tuple:
+        res = []
+        for i, o in enumerate(out):
+            o = _as_array(o)
+            diff = o.dtype.kind in "fc"
+            res.append(Tensor._make(o, diff, node if diff else None, i))
+        node.out_meta = tuple([(o._data.shape, o._data.dtype) for o in res])
+        node._out_refs = tuple([_ref(o) for o in res])
+        result: Any = tuple(res)
+    else:
+        if type(out) is not ndarray:
+            out = _as_array(out)
+        result = Tensor._make(out, True, node, 0)
+        node.out_meta = ((out.shape, out.dtype),)
+        node._out_refs = (_ref(result),)
+        res = (result,)
+    idx = node._save_out
+    if idx is not None:
+        node._saved += tuple([_SavedOutput(res[i]._data, res[i]._version, i, True) for i in idx])
+        node._saved_ver += (0,) * len(idx)
+    return result
+
+
+class Function(_FunctionBase):
+    """Base class for custom differentiable functions (PyTorch's ``autograd.Function``).
+
+    Subclass with ``@staticmethod forward(ctx, *args)`` (Tensors in, Tensors or arrays out)
+    and ``@staticmethod backward(ctx, *grad_outputs)``; call ``MyFn.apply(*args)``.
+    """
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        grad_on = _grad_state.enabled
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        record = grad_on and any(t._rg for t in tensors)
+        node = object.__new__(cls._backward_cls)
+        node._saved = node._saved_ver = ()
+        node._extra = None
+        node._save_out = None
+        node._fwd = args
+        node.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args])
+        node.next_edges = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])
+        node.out_meta = ()
+        node._out_refs = ()
+        with no_grad():
+            out = cls.forward(node, *args, **kwargs)
+        node._fwd = None
+        is_tuple = isinstance(out, tuple)
+        outs = list(out) if is_tuple else [out]
+        d = node.__dict__
+        dirty = node._extra.dirty if node._extra is not None else ()
+        dirty_ids = {id(t) for t in dirty}
+        non_diff = d.get("_non_diff_ids", ())
+        input_ids = {id(t) for t in tensors}
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor):
+                if id(o) in input_ids and id(o) not in dirty_ids:
+                    o = Tensor._make(o._data, False, None, 0, o._version)  # a view, not the input
+                elif id(o) in dirty_ids:
+                    if record and o._rg and o.grad_fn is None:
+                        raise RuntimeError("a leaf Variable that requires grad has been used in "
+                                           "an in-place operation.")
+                    o._version[0] += 1
+            elif isinstance(o, (ndarray, _generic)) or _backend.array_module(o) is not _backend.np:
+                o = Tensor._make(_as_array(o))
+            elif o is not None:
+                raise TypeError(f"{cls.__name__}.forward must return Tensors or arrays, got "
+                                f"{type(o).__name__} at output {i}")
+            outs[i] = o
+        if record:
+            if anomaly_mode._state.enabled:
+                node.extra.trace = traceback.format_stack()[:-1]
+            node.out_meta = tuple([(o._data.shape, o._data.dtype) if o is not None else ((), None)
+                                   for o in outs])
+            refs = []
+            for i, o in enumerate(outs):
+                if o is None:
+                    refs.append(None)
+                    continue
+                if id(o) in non_diff or o._data.dtype.kind not in "fc":
+                    node.extra.non_diff.add(i)
+                    o._rg = False
+                    if id(o) in dirty_ids:
+                        o.grad_fn = None
+                else:
+                    o._rg, o.grad_fn, o._out_idx = True, node, i
+                refs.append(_ref(o))
+            node._out_refs = tuple(refs)
+        to_save = d.pop("_to_save", None)
+        if to_save:
+            out_pos = {id(o): i for i, o in enumerate(outs) if o is not None}
+            saved, vers = [], []
+            for t in to_save:
+                if t is None:
+                    saved.append(None)
+                    vers.append(0)
+                elif record and id(t) in out_pos and t.grad_fn is node:
+                    saved.append(_SavedOutput(t._data, t._version, out_pos[id(t)], True))
+                    vers.append(t._version[0])
+                else:
+                    saved.append(t)
+                    vers.append(t._version[0])
+            node._saved, node._saved_ver = tuple(saved), tuple(vers)
+        return tuple(outs) if is_tuple else outs[0]
+
+
+class _DelayedError(Primitive):
+    """Stands in for the backward of a ``once_differentiable`` function when differentiated."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, *rest: Any) -> Any:
+        return x
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+
+def once_differentiable(fn: Callable) -> Callable:
+    """Decorate a ``backward`` that is not itself differentiable (runs under no_grad)."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with no_grad():
+            outputs = fn(ctx, *args)
+        if not _grad_state.enabled:
+            return outputs
+        req = [a for a in args if isinstance(a, Tensor) and a._rg]
+        if not req:
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        wrapped = tuple(_DelayedError.apply(o, *req) if isinstance(o, Tensor) else o
+                        for o in outs)
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+FunctionCtx = BackwardNode

@@ -1,0 +1,267 @@
+"""Graph nodes (``grad_fn``): edges to the next nodes, saved tensors, hooks, and graph walking.
+
+A node is also the ``ctx`` of the op that made it. Edges point at the next node, or straight
+at a leaf Tensor (shown as ``AccumulateGrad`` by ``next_functions``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+_NO_SAVED = ()
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``: ``remove()`` takes the hook out again."""
+
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        try:
+            self._hooks.remove(self._fn)
+        except ValueError:
+            pass
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class Node:
+    """A backward function: ``grad_fn`` of the tensors an op made, and the op's ``ctx``.
+
+    Slots hold what the engine needs; ops may also set attributes of their own on ``ctx``.
+    """
+
+    __slots__ = (
+        "next_edges",        # per input: (Node or leaf Tensor, output index) or None
+        "needs_input_grad",  # per input: bool
+        "out_meta",          # per output: (shape, dtype)
+        "_saved",            # saved Tensors or _SavedOutput entries; None once freed
+        "_saved_ver",        # version of each saved entry at save time
+        "_extra",            # None, or a NodeExtra with hooks/retain/anomaly state (rare)
+        "_out_refs",         # per output: weakref to the output Tensor
+        "_fwd",              # the forward's inputs while forward runs (for save_inputs)
+        "__dict__",          # op-specific attributes (ctx.dim = ...), created on first use
+        "__weakref__",
+    )
+    _fn: Any = None  # the Function/Primitive class whose backward this node runs
+
+    def __init__(self) -> None:
+        self.next_edges = ()
+        self.needs_input_grad = ()
+        self.out_meta = ()
+        self._saved = _NO_SAVED
+        self._saved_ver = _NO_SAVED
+        self._extra = None
+        self._out_refs = ()
+        self._fwd = None
+
+    @property
+    def extra(self) -> NodeExtra:
+        """Rarely used state (hooks, retain_grad, anomaly trace), made on first use."""
+        if self._extra is None:
+            self._extra = NodeExtra()
+        return self._extra
+
+    # ---- introspection (PyTorch names)
+    def name(self) -> str:
+        """The node's class name, e.g. ``MulBackward0``."""
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """((next node or AccumulateGrad, output index) or (None, 0)) per input."""
+        out = []
+        for e in self.next_edges:
+            if e is None:
+                out.append((None, 0))
+            elif isinstance(e[0], Node):
+                out.append(e)
+            else:
+                out.append((AccumulateGrad(e[0]), 0))
+        return tuple(out)
+
+    @property
+    def metadata(self) -> dict:
+        """A free-form dict for the user (as in PyTorch)."""
+        d = self.__dict__
+        if "_metadata" not in d:
+            d["_metadata"] = {}
+        return d["_metadata"]
+
+    def register_hook(self, fn: Callable) -> RemovableHandle:
+        """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; may return new grad_inputs."""
+        hooks = self.extra.post_hooks
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def register_prehook(self, fn: Callable) -> RemovableHandle:
+        """``fn(grad_outputs)`` runs before this node's backward; may return new grad_outputs."""
+        hooks = self.extra.node_pre_hooks
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    # ---- saved tensors
+    def _release(self) -> None:
+        """Free saved tensors (after a backward without retain_graph)."""
+        if self._saved:
+            self._saved = None
+
+    def _unpack_saved(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(FREED_MSG)
+        out = []
+        for entry, ver in zip(saved, self._saved_ver):
+            if entry is None:
+                out.append(None)
+                continue
+            if type(entry) is _SavedOutput:
+                t = entry.unpack(self)
+                cur = entry.version[0]
+            else:
+                t = entry
+                cur = entry._version[0]
+            if cur != ver:
+                raise RuntimeError(_version_msg(t, self, entry, cur, ver))
+            out.append(t)
+        return tuple(out)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to ``save_for_backward`` (raises once they are freed)."""
+        return self._unpack_saved()
+
+    @property
+    def saved_inputs(self) -> tuple:
+        """Primitives: the inputs named by ``save_inputs``, in that order."""
+        return tuple(t for t, e in zip(self._unpack_saved(), self._saved)
+                     if type(e) is not _SavedOutput)
+
+    @property
+    def saved_outputs(self) -> tuple:
+        """Primitives: the outputs named by ``save_outputs``, in that order."""
+        return tuple(t for t, e in zip(self._unpack_saved(), self._saved)
+                     if type(e) is _SavedOutput)
+
+
+class NodeExtra:
+    """Hooks and flags that few nodes have, kept off the hot path."""
+
+    __slots__ = ("pre_hooks", "retain", "post_hooks", "node_pre_hooks", "trace", "non_diff",
+                 "materialize", "dirty")
+
+    def __init__(self) -> None:
+        self.pre_hooks: dict = {}       # output index -> [hook(grad)] from Tensor.register_hook
+        self.retain: dict = {}          # output index -> weakref to a Tensor with retain_grad()
+        self.post_hooks: list = []      # fn(grad_inputs, grad_outputs)
+        self.node_pre_hooks: list = []  # fn(grad_outputs)
+        self.trace = None               # forward stack (anomaly mode)
+        self.non_diff: set = set()      # output indices marked non-differentiable
+        self.materialize = True         # turn None output grads into zeros
+        self.dirty: tuple = ()          # inputs modified in place by forward
+
+
+def _version_msg(t: Any, node: Node, entry: Any, cur: int, ver: int) -> str:
+    kind = t.dtype.name
+    shape = list(t.shape)
+    if type(entry) is _SavedOutput:
+        where = f", which is output {entry.index} of {type(node).__name__},"
+    elif t.grad_fn is not None:
+        where = f", which is output {t._out_idx} of {type(t.grad_fn).__name__},"
+    else:
+        where = ""
+    return (
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [ndgrad.{kind} {shape}]{where} is at version {cur}; expected "
+        f"version {ver} instead. Hint: enable anomaly detection to find the operation that "
+        "failed to compute its gradient, with ndgrad.autograd.set_detect_anomaly(True).")
+
+
+class _SavedOutput:
+    """An output saved without a reference cycle: its array, rebuilt as a Tensor on unpack."""
+
+    __slots__ = ("data", "version", "index", "requires_grad")
+
+    def __init__(self, data: Any, version: list, index: int, requires_grad: bool) -> None:
+        self.data, self.version, self.index, self.requires_grad = data, version, index, requires_grad
+
+    def unpack(self, node: Node) -> Any:
+        from_node = _TENSOR_FACTORY[0]
+        return from_node(self.data, self.requires_grad, node, self.index, self.version)
+
+
+# set by _tensor (layer 3) at import time: builds a Tensor from (array, requires_grad, node,
+# index, version); graph.py is below _tensor and must not import it.
+_TENSOR_FACTORY: list = [None]
+
+
+class AccumulateGrad:
+    """Stand-in shown by ``next_functions`` for a leaf: its ``variable`` is the leaf tensor."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+
+def iter_graph(root: Any) -> Iterator[Node | AccumulateGrad]:
+    """Every node reachable from ``root`` (a Tensor or a Node), each once, without recursion."""
+    start = root if isinstance(root, Node) else getattr(root, "grad_fn", None)
+    if start is None:
+        return
+    seen = {id(start)}
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, AccumulateGrad):
+            continue
+        for nxt, _ in node.next_functions:
+            key = id(nxt.variable) if isinstance(nxt, AccumulateGrad) else id(nxt)
+            if nxt is not None and key not in seen:
+                seen.add(key)
+                stack.append(nxt)
+
+
+def out_ref(node: Node, index: int) -> Any:
+    """The live output Tensor ``index`` of ``node``, or None."""
+    refs = node._out_refs
+    if index >= len(refs) or refs[index] is None:
+        return None
+    return refs[index]()
+
+
+__all__ = ["Node", "NodeExtra", "AccumulateGrad", "RemovableHandle", "iter_graph", "FREED_MSG"]

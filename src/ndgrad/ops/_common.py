@@ -1,0 +1,65 @@
+"""Conversions shared by the op families: operands to Tensors under PyTorch's promotion rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _backend, _dtypes
+from .._backend import ndarray
+from .._tensor import Tensor
+
+SCALARS = (int, float, bool)
+np = _backend.np
+
+
+def is_scalar(v: Any) -> bool:
+    """A Python number (or NumPy scalar): these never upcast a tensor's dtype."""
+    return type(v) in SCALARS or isinstance(v, (_backend.generic, complex))
+
+
+def to_tensor(v: Any, like: Tensor | None = None) -> Tensor:
+    """Wrap an operand: Tensors pass through; arrays keep their dtype; Python numbers take the
+    dtype of ``like`` when it is of the same kind (a Python scalar never upcasts a tensor)."""
+    if isinstance(v, Tensor):
+        return v
+    if isinstance(v, ndarray):
+        return Tensor._make(v)
+    if like is not None and is_scalar(v):
+        ld = like._data.dtype
+        xp = _backend.array_module(like._data)
+        if isinstance(v, float) and ld.kind not in "fc":
+            return Tensor._make(xp.asarray(v, dtype=_dtypes.get_default_dtype()))
+        if isinstance(v, complex) and ld.kind != "c":
+            return Tensor._make(xp.asarray(v))
+        if isinstance(v, bool) or ld.kind != "b":
+            return Tensor._make(xp.asarray(v, dtype=ld if not isinstance(v, bool) or
+                                           ld.kind == "b" else ld))
+        return Tensor._make(xp.asarray(v))
+    if _backend.array_module(v) is not np:
+        return Tensor._make(v)
+    return Tensor._make(_dtypes.array_from_data(v))
+
+
+def pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary op as Tensors (the scalar one takes the other's dtype)."""
+    if isinstance(a, Tensor):
+        return a, to_tensor(b, a)
+    if isinstance(b, Tensor):
+        return to_tensor(a, b), b
+    ta = to_tensor(a)
+    return ta, to_tensor(b, ta)
+
+
+def promote_int(x: Tensor) -> Tensor:
+    """Integer/bool tensors meet a Python float: compute in the default float dtype."""
+    if x._data.dtype.kind in "iub":
+        return Tensor._make(x._data.astype(_dtypes.get_default_dtype()))
+    return x
+
+
+def float_input(x: Any) -> Tensor:
+    """Tensor for ops whose result is floating (exp, sin, ...): ints become the default float."""
+    x = x if isinstance(x, Tensor) else to_tensor(x)
+    if x._data.dtype.kind in "iub":
+        return Tensor._make(x._data.astype(_dtypes.get_default_dtype()))
+    return x

@@ -1,0 +1,78 @@
+"""Argument normalisation shared by ops: dim/axis and keepdim/keepdims aliases, shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._errors import shape_error
+
+
+def normalize_dims(op: str, ndim: int, dim: Any = None, axis: Any = None) -> tuple | None:
+    """A sorted tuple of non-negative dims (None means all); ``axis`` is NumPy's alias."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: pass dim or axis, not both.")
+        dim = axis
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        d = int(d)
+        nd = max(ndim, 1)
+        if not -nd <= d < nd:
+            raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                             f"[{-nd}, {nd - 1}], but got {d})")
+        out.append(d % nd)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{op}: dim {dims} appears multiple times in the list of dims")
+    return tuple(sorted(out))
+
+
+def normalize_dim(op: str, ndim: int, dim: int) -> int:
+    """One dim, wrapped to non-negative."""
+    nd = max(ndim, 1)
+    if not -nd <= dim < nd:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
+                         f"[{-nd}, {nd - 1}], but got {dim})")
+    return dim % nd
+
+
+def keepdim_of(keepdim: bool = False, keepdims: bool | None = None) -> bool:
+    """``keepdims`` is NumPy's alias of ``keepdim``."""
+    return bool(keepdims) if keepdims is not None else bool(keepdim)
+
+
+def shape_arg(shape: tuple) -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def broadcast_shapes(op: str, *shapes: tuple) -> tuple:
+    """NumPy's broadcast of ``shapes``, or a clear error naming the op and the shapes."""
+    nd = max(len(s) for s in shapes)
+    out = []
+    for i in range(nd):
+        size = 1
+        for s in shapes:
+            j = i - (nd - len(s))
+            if j < 0:
+                continue
+            d = s[j]
+            if d != 1:
+                if size != 1 and size != d:
+                    raise shape_error(op, f"shapes {' and '.join(str(tuple(x)) for x in shapes)} "
+                                      "cannot be broadcast together",
+                                      hint="each pair of trailing dims must be equal or 1")
+                size = d
+        out.append(size)
+    return tuple(out)
+
+
+def reduced_shape(shape: tuple, dims: tuple | None) -> tuple:
+    """``shape`` with ``dims`` set to 1 (the keepdim shape)."""
+    if dims is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))

@@ -1,0 +1,140 @@
+"""Join and split: cat/concatenate stack split chunk unbind (split is one multi-output node)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .._backend import array_module
+from .._errors import shape_error
+from .._tensor import Tensor
+from ..autograd.function import Primitive
+from ._common import to_tensor
+from ._shape_utils import normalize_dim
+
+
+class Cat(Primitive):
+    @staticmethod
+    def forward(ctx: Any, *xs: Any, dim: int) -> Any:
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return array_module(xs[0]).concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        return split(grad, ctx.sizes, ctx.dim)
+
+
+class Split(Primitive):
+    """One node, several outputs: the gradient of each piece goes back to its slice."""
+
+    _node_name = "SplitWithSizesBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, sizes: tuple, dim: int) -> Any:
+        ctx.dim = dim
+        idx = []
+        acc = 0
+        for s in sizes[:-1]:
+            acc += s
+            idx.append(acc)
+        return tuple(array_module(x).split(x, idx, axis=dim))
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor) -> Tensor:
+        return cat(list(grads), ctx.dim)
+
+
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim."""
+    if axis is not None:
+        dim = axis
+    ts = [to_tensor(t) for t in tensors]
+    if not ts:
+        raise RuntimeError("cat: expected a non-empty list of Tensors")
+    nd = ts[0].ndim
+    if nd == 0:
+        raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated. "
+                           "Hint: use stack, or unsqueeze first")
+    d = normalize_dim("cat", nd, dim)
+    ref = ts[0].shape
+    for i, t in enumerate(ts):
+        s = t.shape
+        if len(s) != nd or s[:d] + s[d + 1:] != ref[:d] + ref[d + 1:]:
+            raise shape_error("cat", f"Sizes of tensors must match except in dimension {d}: "
+                              f"tensor 0 has shape {ref}, tensor {i} has shape {s}",
+                              hint="make every other dim equal, or concatenate along another dim")
+    if len(ts) == 1:
+        return ts[0]
+    xp = array_module(ts[0]._data)
+    dtype = xp.result_type(*[t._data for t in ts])
+    ts = [t if t._data.dtype == dtype else t.to(dtype) for t in ts]
+    return Cat.apply(*ts, dim=d)
+
+
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new dim (composite: unsqueeze + cat)."""
+    if axis is not None:
+        dim = axis
+    ts = [to_tensor(t) for t in tensors]
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise shape_error("stack", f"expects each tensor to be equal size, but got "
+                              f"{ts[0].shape} at entry 0 and {t.shape} at entry {i}",
+                              hint="reshape or pad the tensors to one shape first")
+    nd = ts[0].ndim + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"stack: Dimension out of range (expected to be in range of "
+                         f"[{-nd}, {nd - 1}], but got {dim})")
+    d = dim % nd
+    parts = [t.unsqueeze(d) for t in ts]
+    if len(parts) == 1:
+        return parts[0]
+    return cat(parts, d)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Pieces of ``split_size`` along ``dim`` (last may be smaller), or of the listed sizes."""
+    tensor = to_tensor(tensor)
+    d = normalize_dim("split", tensor.ndim, dim)
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise RuntimeError(f"split: split_size must be positive, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+        if not sizes:
+            sizes = [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise shape_error("split", f"split_with_sizes expects split_sizes to sum exactly to "
+                              f"{n} (input tensor's size at dimension {d}), but got "
+                              f"split_sizes={sizes}", hint="make the sizes add up to that dim")
+    if len(sizes) == 1:
+        return (tensor,)
+    return Split.apply(tensor, sizes=tuple(sizes), dim=d)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """``chunks`` nearly equal pieces along ``dim`` (PyTorch's sizing: ceil)."""
+    input = to_tensor(input)
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    n = input.shape[normalize_dim("chunk", input.ndim, dim)]
+    size = max(-(-n // chunks), 1)
+    return split(input, size, dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The slices along ``dim``, each without that dim."""
+    input = to_tensor(input)
+    d = normalize_dim("unbind", input.ndim, dim)
+    parts = split(input, 1, d)
+    return tuple(p.squeeze(d) for p in parts)
+
+
+concatenate = concat = cat
+
+__all__ = ["cat", "concatenate", "concat", "stack", "split", "chunk", "unbind"]
