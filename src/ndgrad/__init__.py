@@ -60,6 +60,8 @@ from .random import (  # noqa: E402
 from .autograd import api as _api  # noqa: E402
 from . import autograd  # noqa: E402
 from . import nn  # noqa: E402
+from . import linalg, optim, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 _tensor._ops = ops
 _tensor._autograd = _api
@@ -80,3 +82,14 @@ def is_tensor(obj: object) -> bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
+
+
+def __getattr__(name: str) -> object:
+    """Optional parts load on first use (they may pull in optional dependencies)."""
+    import importlib
+
+    if name in ("func", "viz", "distributed"):
+        mod = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'ndgrad' has no attribute {name!r}")

@@ -1,0 +1,3 @@
+"""``ng.utils``: data loading and checkpointing."""
+
+from __future__ import annotations
