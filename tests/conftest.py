@@ -1,4 +1,4 @@
-"""Shared fixtures: restore grad mode, default dtype and RNG after every test; hypothesis profile."""
+"""Shared fixtures: restore grad mode, dtype and RNG after every test; hypothesis profiles."""
 
 from __future__ import annotations
 

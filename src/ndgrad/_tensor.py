@@ -7,10 +7,11 @@ which ``ndgrad/__init__.py`` binds once after importing those higher layers.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from . import _backend, _dtypes
-from ._backend import ndarray
+from ._repr import format_tensor
 from .autograd import graph as _graph
 from .autograd.grad_mode import _state as _grad_state
 from .autograd.graph import Node, RemovableHandle
@@ -270,7 +271,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -288,7 +289,7 @@ class Tensor:
         return complex(self.item())
 
     def __repr__(self) -> str:
-        return _format(self)
+        return format_tensor(self._data, self.grad_fn, self._rg)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         if self.grad_fn is not None:
@@ -586,40 +587,6 @@ class Tensor:
     def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08) -> bool:
         return _ops.allclose(self, other, rtol, atol)
     def equal(self, other: Any) -> bool: return _ops.equal(self, other)
-
-
-def _format(t: Tensor) -> str:
-    """PyTorch-like repr: ``tensor([6.], requires_grad=True)``."""
-    arr = _backend.to_numpy(t._data)
-    np_ = _backend.array_module(arr)
-    opts: dict = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
-    if arr.dtype.kind == "f" and arr.size:
-        finite = arr[np_.isfinite(arr)]
-        integral = finite.size == 0 or bool(np_.all(finite == np_.round(finite)))
-        big = finite.size and (np_.abs(finite).max() >= 1e8 or
-                               (np_.abs(finite[finite != 0]).min(initial=1.0) < 1e-4))
-        if big:
-            opts["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
-        elif not integral:
-            opts.update(precision=4, floatmode="fixed")
-    body = np_.array2string(arr, **opts) if arr.ndim else (
-        _scalar_str(arr, opts))
-    extras = []
-    if arr.size == 0 and arr.ndim != 1:
-        extras.append(f"size={tuple(arr.shape)}")
-    if arr.dtype not in (_dtypes.float32, _dtypes.int64, _dtypes.bool_):
-        extras.append(f"dtype=ndgrad.{arr.dtype.name}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
-    elif t._rg:
-        extras.append("requires_grad=True")
-    if t.device.type != "cpu":
-        extras.append(f"device='{t.device}'")
-    return "tensor(" + ", ".join([body] + extras) + ")"
-
-
-def _scalar_str(arr: Any, opts: dict) -> str:
-    return _backend.array_module(arr).array2string(arr.reshape(1), **opts)[1:-1]
 
 
 def _from_saved(data: Any, requires_grad: bool, node: Node, index: int, version: list) -> Tensor:

@@ -5,7 +5,8 @@ All of them end in ``engine.run_backward``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import _backend
 from .._tensor import Tensor
@@ -21,7 +22,7 @@ def _as_tuple(x: Any) -> tuple:
 
 
 def _seed(outputs: tuple, grad_outputs: Any, implicit_ones: bool, api: str) -> list:
-    """One gradient Tensor per output (new wrappers, so the engine never writes into the user's)."""
+    """One gradient Tensor per output (new wrappers: the engine never writes into the user's)."""
     gos = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
     if len(gos) != len(outputs):
         raise RuntimeError(f"{api}: got {len(gos)} grad_outputs for {len(outputs)} outputs; "
@@ -105,8 +106,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     if not ins:
         raise RuntimeError("grad requires non-empty inputs.")
     if materialize_grads and allow_unused is False:
-        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
-                         "but got: allow_unused=False.")
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
     _check_outputs(outs)
@@ -150,7 +151,7 @@ def _finish(res: list, ins: tuple, allow_unused: bool, materialize: bool, set_gr
 
 def _batched(outs: tuple, ins: tuple, grad_outputs: Any, retain_graph: bool,
              create_graph: bool) -> list:
-    """``is_grads_batched``: the first dim of each grad_output indexes independent backward passes."""
+    """``is_grads_batched``: the first dim of each grad_output indexes separate backward passes."""
     gos = _as_tuple(grad_outputs)
     if len(gos) != len(outs):
         raise RuntimeError("grad: is_grads_batched=True needs one batched grad_output per output.")

@@ -245,12 +245,23 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                     continue
             else:
                 live = None
-            if all(g is None for g in grads):
-                outs: Any = (None,) * len(edges)
+            fn = n._fn
+            if extra is None and len(grads) == 1 and fn._primitive and not anomaly:
+                g = grads[0]
+                if g is None:
+                    outs = (None,) * len(edges)
+                else:
+                    outs = fn.backward(n, g)
+                    if type(outs) is not tuple:
+                        outs = (outs,)
+                    if len(outs) != len(edges):
+                        outs = _check_count(n, outs)
+            elif all(g is None for g in grads):
+                outs = (None,) * len(edges)
             else:
                 outs = _call_backward(n, grads, extra, anomaly)
-            if not keep_graph:
-                n._release()
+            if not keep_graph and n._saved:
+                n._saved = None
             for i, e in enumerate(edges):
                 if e is None or (live is not None and not live[i]):
                     continue
@@ -259,16 +270,22 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                 if g is not None:
                     if type(c) is Tensor:
                         cd = c._data
-                        g = _validate(n, i, g, cd.shape, cd.dtype, create_graph)
+                        shape, dtype = cd.shape, cd.dtype
                     else:
                         shape, dtype = c.out_meta[idx]
+                    if type(g) is not Tensor or g._data.shape != shape or \
+                            g._data.dtype != dtype:
                         g = _validate(n, i, g, shape, dtype, create_graph)
                     cbuf = buffers.get(c)
                     if cbuf is None:
-                        cbuf = buffers[c] = [None] * (
-                            len(c.out_meta) if type(c) is not Tensor else 1)
-                    old = cbuf[idx]
-                    cbuf[idx] = g if old is None else _add(old, g, owned, create_graph)
+                        if type(c) is Tensor:
+                            buffers[c] = [g]
+                        else:
+                            cbuf = buffers[c] = [None] * len(c.out_meta)
+                            cbuf[idx] = g
+                    else:
+                        old = cbuf[idx]
+                        cbuf[idx] = g if old is None else _add(old, g, owned, create_graph)
                 d = deps[c] - 1
                 deps[c] = d
                 if d == 0:
@@ -309,6 +326,14 @@ def _retain_path(n: Node, grads: list) -> None:
             t._grad = grads[i]
 
 
+def _check_count(n: Node, outs: tuple) -> tuple:
+    n_in = len(n.next_edges)
+    if len(outs) > n_in and all(o is None for o in outs[n_in:]):
+        return outs[:n_in]
+    raise RuntimeError(f"function {type(n).__name__} returned an incorrect number of "
+                       f"gradients (expected {n_in}, got {len(outs)})")
+
+
 def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
     fn = n._fn
     materialize = extra is None or extra.materialize
@@ -325,13 +350,8 @@ def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
         raise
     if type(outs) is not tuple:
         outs = tuple(outs) if isinstance(outs, list) else (outs,)
-    n_in = len(n.next_edges)
-    if len(outs) != n_in:
-        if len(outs) > n_in and all(o is None for o in outs[n_in:]):
-            outs = outs[:n_in]
-        else:
-            raise RuntimeError(f"function {type(n).__name__} returned an incorrect number of "
-                               f"gradients (expected {n_in}, got {len(outs)})")
+    if len(outs) != len(n.next_edges):
+        outs = _check_count(n, outs)
     if not fn._primitive:
         fwd_types = n.__dict__.get("_arg_is_tensor")
         if fwd_types is not None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import traceback
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import _backend
 from .._backend import ndarray
@@ -135,47 +136,74 @@ class Primitive(_FunctionBase):
             for t in inputs:
                 if t._rg:
                     return _record(cls, inputs, params)
-        out = cls.forward(_NULL_CTX, *[t._data for t in inputs], **params)
-        if type(out) is tuple:
-            return tuple([Tensor._make(_as_array(o)) for o in out])
+        if len(inputs) == 1:
+            out = cls.forward(_NULL_CTX, inputs[0]._data, **params)
+        else:
+            out = cls.forward(_NULL_CTX, *[t._data for t in inputs], **params)
         if type(out) is not ndarray:
+            if type(out) is tuple:
+                return tuple([_make(_as_array(o)) for o in out])
             out = _as_array(out)
-        return Tensor._make(out)
+        return _make(out)
+
+
+_make = Tensor._make
+_new = object.__new__
 
 
 def _record(cls: Any, inputs: tuple, params: dict) -> Any:
-    node = object.__new__(cls._backward_cls)
+    node = _new(cls._backward_cls)
     node._saved = node._saved_ver = ()
-    node._extra = None
-    node._save_out = None
+    node._extra = node._save_out = None
     node._fwd = inputs
-    node.needs_input_grad = tuple([t._rg for t in inputs])
-    node.next_edges = tuple([_edge(t) for t in inputs])
-    out = cls.forward(node, *[t._data for t in inputs], **params)
+    if len(inputs) == 1:
+        x = inputs[0]
+        fn = x.grad_fn
+        node.needs_input_grad = (True,)
+        node.next_edges = ((fn, x._out_idx) if fn is not None else (x, 0),)
+        out = cls.forward(node, x._data, **params)
+    elif len(inputs) == 2:
+        x, y = inputs
+        fx, fy = x.grad_fn, y.grad_fn
+        node.needs_input_grad = (x._rg, y._rg)
+        node.next_edges = ((fx, x._out_idx) if fx is not None else ((x, 0) if x._rg else None),
+                           (fy, y._out_idx) if fy is not None else ((y, 0) if y._rg else None))
+        out = cls.forward(node, x._data, y._data, **params)
+    else:
+        node.needs_input_grad = tuple([t._rg for t in inputs])
+        node.next_edges = tuple([_edge(t) for t in inputs])
+        out = cls.forward(node, *[t._data for t in inputs], **params)
     node._fwd = None
     if anomaly_mode._state.enabled:
         node.extra.trace = traceback.format_stack()[:-2]
-    if type(out) is tuple:
-        res = []
-        for i, o in enumerate(out):
-            o = _as_array(o)
-            diff = o.dtype.kind in "fc"
-            res.append(Tensor._make(o, diff, node if diff else None, i))
-        node.out_meta = tuple([(o._data.shape, o._data.dtype) for o in res])
-        node._out_refs = tuple([_ref(o) for o in res])
-        result: Any = tuple(res)
-    else:
-        if type(out) is not ndarray:
-            out = _as_array(out)
-        result = Tensor._make(out, True, node, 0)
-        node.out_meta = ((out.shape, out.dtype),)
-        node._out_refs = (_ref(result),)
-        res = (result,)
+    if type(out) is not ndarray:
+        if type(out) is tuple:
+            return _record_outputs(node, out)
+        out = _as_array(out)
+    if out.dtype.kind not in "fc":  # integer/bool results never require grad
+        return _make(out)
+    result = _make(out, True, node, 0)
+    node.out_meta = ((out.shape, out.dtype),)
+    node._out_refs = (_ref(result),)
+    if node._save_out is not None:
+        node._saved += (_SavedOutput(out, result._version, 0, True),)
+        node._saved_ver += (0,)
+    return result
+
+
+def _record_outputs(node: Any, out: tuple) -> tuple:
+    res = []
+    for i, o in enumerate(out):
+        o = _as_array(o)
+        diff = o.dtype.kind in "fc"
+        res.append(_make(o, diff, node if diff else None, i))
+    node.out_meta = tuple([(o._data.shape, o._data.dtype) for o in res])
+    node._out_refs = tuple([_ref(o) for o in res])
     idx = node._save_out
     if idx is not None:
         node._saved += tuple([_SavedOutput(res[i]._data, res[i]._version, i, True) for i in idx])
         node._saved_ver += (0,) * len(idx)
-    return result
+    return tuple(res)
 
 
 class Function(_FunctionBase):
@@ -199,6 +227,8 @@ class Function(_FunctionBase):
         node.next_edges = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])
         node.out_meta = ()
         node._out_refs = ()
+        if len(tensors) != len(args):
+            node.__dict__["_arg_is_tensor"] = tuple([isinstance(a, Tensor) for a in args])
         with no_grad():
             out = cls.forward(node, *args, **kwargs)
         node._fwd = None

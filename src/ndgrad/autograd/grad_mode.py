@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,7 +76,7 @@ class enable_grad(_Mode):
 
 
 class set_grad_enabled(_Mode):
-    """Set grad mode to ``mode``; takes effect at once and, as a context manager, is undone on exit."""
+    """Set grad mode to ``mode`` at once; as a context manager, undone on exit."""
 
     __slots__ = ("mode",)
 

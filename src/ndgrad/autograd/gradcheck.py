@@ -5,7 +5,8 @@ On failure the message names the output and input index and shows both Jacobians
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -6,7 +6,8 @@ at a leaf Tensor (shown as ``AccumulateGrad`` by ``next_functions``).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -106,7 +107,7 @@ class Node:
         return d["_metadata"]
 
     def register_hook(self, fn: Callable) -> RemovableHandle:
-        """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; may return new grad_inputs."""
+        """``fn(grad_inputs, grad_outputs)`` runs after backward; may return new grad_inputs."""
         hooks = self.extra.post_hooks
         hooks.append(fn)
         return RemovableHandle(hooks, fn)
@@ -168,7 +169,7 @@ class NodeExtra:
                  "materialize", "dirty")
 
     def __init__(self) -> None:
-        self.pre_hooks: dict = {}       # output index -> [hook(grad)] from Tensor.register_hook
+        self.pre_hooks: dict = {}       # output index -> [hook(grad)] (Tensor.register_hook)
         self.retain: dict = {}          # output index -> weakref to a Tensor with retain_grad()
         self.post_hooks: list = []      # fn(grad_inputs, grad_outputs)
         self.node_pre_hooks: list = []  # fn(grad_outputs)
@@ -200,7 +201,8 @@ class _SavedOutput:
     __slots__ = ("data", "version", "index", "requires_grad")
 
     def __init__(self, data: Any, version: list, index: int, requires_grad: bool) -> None:
-        self.data, self.version, self.index, self.requires_grad = data, version, index, requires_grad
+        self.data, self.version = data, version
+        self.index, self.requires_grad = index, requires_grad
 
     def unpack(self, node: Node) -> Any:
         from_node = _TENSOR_FACTORY[0]

@@ -1,0 +1,280 @@
+"""Engine semantics: accumulation, pruning, freeing, deep chains, weak outputs, in-place grads."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import ndgrad as ng
+from ndgrad.autograd import Function
+
+FREED = "Trying to backward through the graph a second time"
+
+
+def test_grad_accumulates_across_backward_calls():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    for k in range(1, 4):
+        (x * x).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), k * 2 * np.array([1.0, 2.0]))
+
+
+def test_grad_has_leaf_shape_and_dtype_after_broadcast():
+    x = ng.tensor(np.ones((3, 1), dtype=np.float32), requires_grad=True)
+    b = ng.tensor(np.ones(4, dtype=np.float64), requires_grad=True)
+    y = (x * b).sum()
+    y.backward()
+    assert x.grad.shape == (3, 1) and x.grad.dtype == np.float32
+    assert b.grad.shape == (4,) and b.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad.numpy(), np.full((3, 1), 4.0))
+    np.testing.assert_allclose(b.grad.numpy(), np.full(4, 3.0))
+
+
+def test_diamond_graph_sums_paths():
+    x = ng.tensor([2.0], requires_grad=True)
+    a = x * 3
+    b = ng.exp(x)
+    y = a * b + a + b
+    y.backward()
+    xv = 2.0
+    expected = 3 * np.exp(xv) + 3 * xv * np.exp(xv) + 3 + np.exp(xv)
+    assert x.grad.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_long_chain_100k_ops_iterative():
+    x = ng.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_weakref_to_intermediate_dies_after_backward():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    y = ng.exp(x * 2)
+    ref = weakref.ref(y)
+    loss = ng.tanh(y).sum()
+    loss.backward()
+    del y
+    assert ref() is None  # no reference cycle keeps it alive
+    node_ref = weakref.ref(loss.grad_fn)
+    del loss
+    assert node_ref() is None
+
+
+def test_graph_is_freed_by_refcount_without_gc():
+    gc.disable()
+    try:
+        x = ng.tensor([1.0], requires_grad=True)
+        y = ng.sin(x) * ng.exp(x)
+        ref = weakref.ref(y.grad_fn)
+        del y
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+def test_saved_tensors_freed_after_backward_unless_retained():
+    x = ng.tensor([1.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.item() == 4.0
+    with pytest.raises(RuntimeError, match=FREED):
+        y.backward()
+
+
+def test_constant_ops_can_backward_twice():
+    x = ng.tensor([1.0], requires_grad=True)
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()
+    assert x.grad.item() == 2.0
+
+
+def test_grad_only_runs_needed_subgraph():
+    ran = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            ran.append(True)
+            return g
+
+    x = ng.tensor([1.0], requires_grad=True)
+    w = ng.tensor([1.0], requires_grad=True)
+    y = Probe.apply(w) + x * 2
+    (gx,) = ng.autograd.grad(y, x)
+    assert gx.item() == 2.0 and ran == []
+
+
+def test_backward_inputs_restricts_accumulation():
+    x = ng.tensor([1.0], requires_grad=True)
+    w = ng.tensor([2.0], requires_grad=True)
+    y = x * w
+    y.backward(inputs=[x])
+    assert x.grad.item() == 2.0 and w.grad is None
+
+
+def test_backward_inputs_non_leaf_accumulates_into_it():
+    x = ng.tensor([1.0], requires_grad=True)
+    h = x * 3
+    y = h * h
+    y.backward(inputs=[h])
+    assert h.grad.item() == pytest.approx(6.0) and x.grad is None
+
+
+def test_nonscalar_backward_needs_gradient():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError,
+                       match="^grad can be implicitly created only for scalar outputs$"):
+        (x * 2).backward()
+    (x * 2).backward(ng.tensor([1.0, 3.0]))
+    assert x.grad.tolist() == [2.0, 6.0]
+
+
+def test_gradient_argument_is_not_aliased_into_grad():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    v = ng.tensor([1.0, 1.0])
+    (x + 0).backward(v)
+    (x + 0).backward(v)
+    assert x.grad.tolist() == [2.0, 2.0]
+    assert v.tolist() == [1.0, 1.0]  # the user's gradient was not written into
+
+
+def test_shared_gradient_tensor_not_aliased_between_leaves():
+    a = ng.tensor([1.0], requires_grad=True)
+    b = ng.tensor([1.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.mul_(10)
+    assert b.grad.item() == 1.0
+
+
+def test_in_place_accumulation_keeps_grad_object():
+    x = ng.tensor([1.0], requires_grad=True)
+    (x * 2).sum().backward()
+    g = x.grad
+    (x * 3).sum().backward()
+    assert x.grad.item() == 5.0
+    assert g.item() == 5.0 and x.grad is g  # accumulated in place, as PyTorch
+
+
+def test_retain_graph_none_follows_create_graph():
+    x = ng.tensor([1.5], requires_grad=True)
+    y = x ** 3
+    (g,) = ng.autograd.grad(y, x, create_graph=True)
+    (g2,) = ng.autograd.grad(y, x)  # graph retained because create_graph=True
+    assert g.item() == pytest.approx(3 * 1.5 ** 2) and g2.item() == pytest.approx(g.item())
+    (h,) = ng.autograd.grad(g, x)
+    assert h.item() == pytest.approx(6 * 1.5)
+
+
+def test_create_graph_backward_gives_differentiable_grad():
+    x = ng.tensor([0.7], requires_grad=True)
+    y = ng.sin(x) * x
+    y.backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad
+    x.grad = None
+    g.backward()
+    xv = 0.7
+    assert x.grad.item() == pytest.approx(-np.sin(xv) * xv + 2 * np.cos(xv), rel=1e-5)
+
+
+def test_backward_under_no_grad_still_works():
+    x = ng.tensor([2.0], requires_grad=True)
+    y = x * x
+    with ng.no_grad():
+        y.backward()
+    assert x.grad.item() == 4.0
+
+
+def test_multi_output_unused_output_gets_zeros():
+    x = ng.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    a, b = ng.split(x, 1, dim=0)
+    (a * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2, 2, 2], [0, 0, 0]])
+
+
+def test_error_element_index_in_message():
+    x = ng.tensor([1.0], requires_grad=True)
+    y = ng.tensor([1.0])
+    with pytest.raises(RuntimeError, match="^element 1 of tensors does not require grad"):
+        ng.autograd.backward([x * 2, y])
+
+
+def test_mismatch_in_shape_error():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^Mismatch in shape: grad_output\[0\] has a shape of "
+                       r".*\[3\].* and output\[0\] has a shape of .*\[2\]"):
+        ng.autograd.grad(x * 2, x, grad_outputs=ng.ones(3))
+
+
+def test_differentiated_tensor_must_require_grad():
+    x = ng.tensor([1.0], requires_grad=True)
+    c = ng.tensor([1.0])
+    with pytest.raises(RuntimeError,
+                       match="^One of the differentiated Tensors does not require grad$"):
+        ng.autograd.grad(x * c, [x, c])
+
+
+def test_materialize_grads_gives_zeros():
+    x = ng.tensor([1.0], requires_grad=True)
+    u = ng.tensor([1.0, 2.0], requires_grad=True)
+    gx, gu = ng.autograd.grad((x * 3).sum(), [x, u], materialize_grads=True)
+    assert gx.item() == 3.0 and gu.tolist() == [0.0, 0.0]
+
+
+def test_is_grads_batched_matches_loop():
+    x = ng.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x ** 2
+    eye = ng.eye(3)
+    (jac,) = ng.autograd.grad(y, x, grad_outputs=eye, is_grads_batched=True)
+    np.testing.assert_allclose(jac.numpy(), np.diag([2.0, 4.0, 6.0]))
+
+
+def test_grad_of_intermediate_input():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = (h ** 2).sum()
+    (gh,) = ng.autograd.grad(y, h)
+    np.testing.assert_allclose(gh.numpy(), 2 * np.array([2.0, 4.0]))
+
+
+def test_invalid_gradient_shape_from_custom_function():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return ng.ones(5)
+
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^Function BadBackward returned an invalid gradient at "
+                       r"index 0 - got \[5\] but expected shape compatible with \[2\]$"):
+        Bad.apply(x).sum().backward()
+
+
+def test_wrong_number_of_gradients():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = ng.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^function BadBackward returned an incorrect number of "
+                       r"gradients \(expected 2, got 1\)$"):
+        Bad.apply(x, x).sum().backward()
