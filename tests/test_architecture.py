@@ -17,7 +17,7 @@ LAYERS = [
     (3, ["_tensor"]),
     (4, ["autograd.function", "autograd.engine"]),
     (5, ["ops", "_creation", "random"]),
-    (6, ["autograd.api", "autograd.gradcheck", "autograd.functional", "autograd.forward_ad",
+    (6, ["autograd.api", "autograd.checks", "autograd.functional", "autograd.forward_ad",
          "func", "linalg"]),
     (7, ["nn", "optim", "utils", "serialization", "viz", "distributed", "data"]),
     (8, ["__init__", "__main__", "autograd.__init__", "autograd"]),

@@ -31,7 +31,7 @@ class Tensor:
     """An n-dimensional array that records the operations applied to it for backward."""
 
     __slots__ = ("_data", "_grad", "_rg", "grad_fn", "_out_idx", "_version", "_hooks",
-                 "_retains_grad", "_name", "__weakref__")
+                 "__weakref__")
     __array_priority__ = 1000.0
     __hash__ = object.__hash__
 
@@ -49,8 +49,6 @@ class Tensor:
         self._out_idx = 0
         self._version = [0]
         self._hooks = None
-        self._retains_grad = False
-        self._name = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -66,8 +64,6 @@ class Tensor:
         t._out_idx = out_idx
         t._version = [0] if version is None else version
         t._hooks = None
-        t._retains_grad = False
-        t._name = None
         return t
 
     # ---- autograd attributes
@@ -122,16 +118,19 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         """True for a non-leaf on which ``retain_grad()`` was called."""
-        return self._retains_grad
+        fn = self.grad_fn
+        if fn is None or fn._extra is None:
+            return False
+        ref = fn._extra.retain.get(self._out_idx)
+        return ref is not None and ref() is self
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf after backward (no-op on leaves)."""
         if not self._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
+        if self.grad_fn is None or self.retains_grad:
             return
         self.grad_fn.extra.retain[self._out_idx] = weakref.ref(self)
-        self._retains_grad = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """``hook(grad)`` runs when this tensor's gradient is computed; may return a new grad."""

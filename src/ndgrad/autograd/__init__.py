@@ -26,11 +26,11 @@ _LAZY = {
     "once_differentiable": ("function", "once_differentiable"),
     "backward": ("api", "backward"),
     "grad": ("api", "grad"),
-    "gradcheck": ("gradcheck", "gradcheck"),
-    "gradgradcheck": ("gradcheck", "gradgradcheck"),
-    "GradcheckError": ("gradcheck", "GradcheckError"),
+    "gradcheck": ("checks", "gradcheck"),
+    "gradgradcheck": ("checks", "gradgradcheck"),
+    "GradcheckError": ("checks", "GradcheckError"),
 }
-_SUBMODULES = {"function", "api", "engine", "graph", "gradcheck", "functional", "forward_ad",
+_SUBMODULES = {"function", "api", "engine", "graph", "checks", "functional", "forward_ad",
                "grad_mode", "anomaly_mode"}
 
 

@@ -134,14 +134,15 @@ class Node:
                 out.append(None)
                 continue
             if type(entry) is _SavedOutput:
-                t = entry.unpack(self)
                 cur = entry.version[0]
+                if cur != ver:
+                    raise RuntimeError(_version_msg(entry.unpack(self), self, entry, cur, ver))
+                out.append(_TENSOR_FACTORY[0](entry.data, True, self, entry.index, entry.version))
             else:
-                t = entry
                 cur = entry._version[0]
-            if cur != ver:
-                raise RuntimeError(_version_msg(t, self, entry, cur, ver))
-            out.append(t)
+                if cur != ver:
+                    raise RuntimeError(_version_msg(entry, self, entry, cur, ver))
+                out.append(entry)
         return tuple(out)
 
     @property
@@ -152,13 +153,19 @@ class Node:
     @property
     def saved_inputs(self) -> tuple:
         """Primitives: the inputs named by ``save_inputs``, in that order."""
-        return tuple(t for t, e in zip(self._unpack_saved(), self._saved)
+        saved = self._saved
+        if saved is not None and all(type(e) is not _SavedOutput for e in saved):
+            return self._unpack_saved()
+        return tuple(t for t, e in zip(self._unpack_saved(), saved)
                      if type(e) is not _SavedOutput)
 
     @property
     def saved_outputs(self) -> tuple:
         """Primitives: the outputs named by ``save_outputs``, in that order."""
-        return tuple(t for t, e in zip(self._unpack_saved(), self._saved)
+        saved = self._saved
+        if saved is not None and len(saved) == 1:
+            return self._unpack_saved()
+        return tuple(t for t, e in zip(self._unpack_saved(), saved)
                      if type(e) is _SavedOutput)
 
 
