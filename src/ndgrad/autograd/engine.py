@@ -368,7 +368,8 @@ def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
                 outs = tuple(r)
     if anomaly and anomaly_mode._state.check_nan:
         for i, o in enumerate(outs):
-            if o is not None and bool(_backend.array_module(o._data).isnan(o._data).any()):
+            d = o._data if isinstance(o, Tensor) else o
+            if o is not None and bool(_backend.array_module(d).isnan(d).any()):
                 raise RuntimeError(f"Function '{type(n).__name__}' returned nan values in its "
                                    f"{i}th output.")
     return outs
