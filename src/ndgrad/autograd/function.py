@@ -36,7 +36,8 @@ def _as_array(out: Any) -> Any:
 class BackwardNode(Node):
     """The node (and ctx) type of every op: holds the ctx API used inside forward."""
 
-    __slots__ = ("_save_out",)
+    # common op parameters get slots so most nodes never allocate a __dict__
+    __slots__ = ("_save_out", "c", "dim", "dims", "keepdim", "in_shape", "index", "ndims")
 
     # ---- used by Primitive forwards (arrays in; inputs/outputs saved by position)
     def save_inputs(self, *indices: int) -> None:
