@@ -6,7 +6,7 @@ The composition root: imports the layers in order, binds the Tensor's delegation
 
 from __future__ import annotations
 
-from . import _tensor
+from . import _tensor, _tensor_ops
 from ._backend import Device as device
 from ._dtypes import (
     bool_,
@@ -64,6 +64,7 @@ from . import linalg, optim, utils  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 _tensor._ops = ops
+_tensor_ops._ops = ops
 _tensor._autograd = _api
 
 bool = bool_  # noqa: A001  (torch.bool)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _backend, _dtypes
 from ._repr import format_tensor
+from ._tensor_ops import TensorOps
 from .autograd import graph as _graph
 from .autograd.grad_mode import _state as _grad_state
 from .autograd.graph import Node, RemovableHandle
@@ -27,7 +28,7 @@ _REQ_GRAD_DTYPE_MSG = "Only Tensors of floating point and complex dtype can requ
 _LEAF_INPLACE_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
-class Tensor:
+class Tensor(TensorOps):
     """An n-dimensional array that records the operations applied to it for backward."""
 
     __slots__ = ("_data", "_grad", "_rg", "grad_fn", "_out_idx", "_version", "_hooks",
@@ -382,210 +383,6 @@ class Tensor:
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         return _ops.array_function(func, types, args, kwargs)
 
-    # ---- in-place ops (PyTorch's leaf rule, version counters, history rebase)
-    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.add(self, other, alpha=alpha))
-
-    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.sub(self, other, alpha=alpha))
-
-    def mul_(self, other: Any) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.mul(self, other))
-
-    def div_(self, other: Any) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.div(self, other))
-
-    def pow_(self, other: Any) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.pow(self, other))
-
-    def neg_(self) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.neg(self))
-
-    def exp_(self) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.exp(self))
-
-    def sqrt_(self) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.sqrt(self))
-
-    def relu_(self) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.relu(self))
-
-    def sigmoid_(self) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.sigmoid(self))
-
-    def tanh_(self) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.tanh(self))
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.clamp(self, min, max))
-
-    clip_ = clamp_
-
-    def addcmul_(self, tensor1: Any, tensor2: Any, value: Any = 1) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.add(self, _ops.mul(tensor1, tensor2), alpha=value))
-
-    def addcdiv_(self, tensor1: Any, tensor2: Any, value: Any = 1) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.add(self, _ops.div(tensor1, tensor2), alpha=value))
-
-    def lerp_(self, end: Any, weight: Any) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.add(self, _ops.mul(_ops.sub(end, self), weight)))
-
-    def copy_(self, src: Any) -> Tensor:
-        """Copy ``src`` (broadcast) into this tensor; differentiable w.r.t. ``src``."""
-        self._check_inplace()
-        return self._inplace(_ops.copy_into(self, src))
-
-    def fill_(self, value: Any) -> Tensor:
-        self._check_inplace()
-        return self._inplace(_ops.full_like_grad(self, value))
-
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place."""
-        return self.fill_(0)
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        self._check_inplace()
-        from_ = _ops.rand_like_data(self, "uniform", a, b)
-        self._data[...] = from_
-        self._version[0] += 1
-        return self
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        self._check_inplace()
-        self._data[...] = _ops.rand_like_data(self, "normal", mean, std)
-        self._version[0] += 1
-        return self
-
-    # ---- conversions
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Move to a device and/or cast to a dtype (differentiable)."""
-        return _ops.to(self, *args, **kwargs)
-
-    def cpu(self) -> Tensor: return _ops.to(self, "cpu")
-    def cuda(self, device: Any = None) -> Tensor:
-        return _ops.to(self, "cuda" if device is None else f"cuda:{int(device)}")
-    def float(self) -> Tensor: return _ops.to(self, _dtypes.float32)
-    def double(self) -> Tensor: return _ops.to(self, _dtypes.float64)
-    def half(self) -> Tensor: return _ops.to(self, _dtypes.float16)
-    def long(self) -> Tensor: return _ops.to(self, _dtypes.int64)
-    def int(self) -> Tensor: return _ops.to(self, _dtypes.int32)
-    def bool(self) -> Tensor: return _ops.to(self, _dtypes.bool_)
-    def type(self, dtype: Any = None) -> Any:
-        return str(self.dtype) if dtype is None else _ops.to(self, dtype)
-    def type_as(self, other: Tensor) -> Tensor: return _ops.to(self, other.dtype)
-    def clone(self) -> Tensor: return _ops.clone(self)
-    def contiguous(self) -> Tensor: return self
-    def astype(self, dtype: Any) -> Tensor: return _ops.to(self, dtype)
-
-    # ---- op delegations (see ndgrad.ops for the functions)
-    def add(self, other: Any, alpha: Any = 1) -> Tensor: return _ops.add(self, other, alpha=alpha)
-    def sub(self, other: Any, alpha: Any = 1) -> Tensor: return _ops.sub(self, other, alpha=alpha)
-    def mul(self, other: Any) -> Tensor: return _ops.mul(self, other)
-    def div(self, other: Any) -> Tensor: return _ops.div(self, other)
-    def pow(self, exponent: Any) -> Tensor: return _ops.pow(self, exponent)
-    def neg(self) -> Tensor: return _ops.neg(self)
-    def exp(self) -> Tensor: return _ops.exp(self)
-    def log(self) -> Tensor: return _ops.log(self)
-    def log1p(self) -> Tensor: return _ops.log1p(self)
-    def expm1(self) -> Tensor: return _ops.expm1(self)
-    def sqrt(self) -> Tensor: return _ops.sqrt(self)
-    def rsqrt(self) -> Tensor: return _ops.rsqrt(self)
-    def sin(self) -> Tensor: return _ops.sin(self)
-    def cos(self) -> Tensor: return _ops.cos(self)
-    def tan(self) -> Tensor: return _ops.tan(self)
-    def tanh(self) -> Tensor: return _ops.tanh(self)
-    def sinh(self) -> Tensor: return _ops.sinh(self)
-    def cosh(self) -> Tensor: return _ops.cosh(self)
-    def arcsin(self) -> Tensor: return _ops.arcsin(self)
-    def arccos(self) -> Tensor: return _ops.arccos(self)
-    def arctan(self) -> Tensor: return _ops.arctan(self)
-    def arctan2(self, other: Any) -> Tensor: return _ops.arctan2(self, other)
-    asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
-    def sigmoid(self) -> Tensor: return _ops.sigmoid(self)
-    def relu(self) -> Tensor: return _ops.relu(self)
-    def abs(self) -> Tensor: return _ops.abs(self)
-    def sign(self) -> Tensor: return _ops.sign(self)
-    def square(self) -> Tensor: return _ops.square(self)
-    def reciprocal(self) -> Tensor: return _ops.reciprocal(self)
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor: return _ops.clamp(self, min, max)
-    clip = clamp
-    def maximum(self, other: Any) -> Tensor: return _ops.maximum(self, other)
-    def minimum(self, other: Any) -> Tensor: return _ops.minimum(self, other)
-    def where(self, condition: Any, other: Any) -> Tensor: return _ops.where(condition, self, other)
-    def softmax(self, dim: int) -> Tensor: return _ops.softmax(self, dim)
-    def log_softmax(self, dim: int) -> Tensor: return _ops.log_softmax(self, dim)
-    def sum(self, *a: Any, **k: Any) -> Tensor: return _ops.sum(self, *a, **k)
-    def mean(self, *a: Any, **k: Any) -> Tensor: return _ops.mean(self, *a, **k)
-    def prod(self, *a: Any, **k: Any) -> Tensor: return _ops.prod(self, *a, **k)
-    def max(self, *a: Any, **k: Any) -> Any: return _ops.max(self, *a, **k)
-    def min(self, *a: Any, **k: Any) -> Any: return _ops.min(self, *a, **k)
-    def amax(self, *a: Any, **k: Any) -> Tensor: return _ops.amax(self, *a, **k)
-    def amin(self, *a: Any, **k: Any) -> Tensor: return _ops.amin(self, *a, **k)
-    def argmax(self, *a: Any, **k: Any) -> Tensor: return _ops.argmax(self, *a, **k)
-    def argmin(self, *a: Any, **k: Any) -> Tensor: return _ops.argmin(self, *a, **k)
-    def var(self, *a: Any, **k: Any) -> Tensor: return _ops.var(self, *a, **k)
-    def std(self, *a: Any, **k: Any) -> Tensor: return _ops.std(self, *a, **k)
-    def logsumexp(self, *a: Any, **k: Any) -> Tensor: return _ops.logsumexp(self, *a, **k)
-    def norm(self, *a: Any, **k: Any) -> Tensor: return _ops.norm(self, *a, **k)
-    def cumsum(self, *a: Any, **k: Any) -> Tensor: return _ops.cumsum(self, *a, **k)
-    def sum_to_size(self, *size: Any) -> Tensor: return _ops.sum_to_size(self, *size)
-    def reshape(self, *shape: Any) -> Tensor: return _ops.reshape(self, *shape)
-    def view(self, *shape: Any) -> Tensor: return _ops.view(self, *shape)
-    def view_as(self, other: Tensor) -> Tensor: return _ops.reshape(self, other.shape)
-    def reshape_as(self, other: Tensor) -> Tensor: return _ops.reshape(self, other.shape)
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _ops.flatten(self, start_dim, end_dim)
-    def squeeze(self, *a: Any, **k: Any) -> Tensor: return _ops.squeeze(self, *a, **k)
-    def unsqueeze(self, dim: int) -> Tensor: return _ops.unsqueeze(self, dim)
-    def transpose(self, *a: Any, **k: Any) -> Tensor: return _ops.transpose(self, *a, **k)
-    def permute(self, *dims: Any) -> Tensor: return _ops.permute(self, *dims)
-    def swapaxes(self, axis0: int, axis1: int) -> Tensor: return _ops.swapaxes(self, axis0, axis1)
-    swapdims = swapaxes
-    def moveaxis(self, source: Any, destination: Any) -> Tensor:
-        return _ops.moveaxis(self, source, destination)
-    movedim = moveaxis
-    def expand(self, *sizes: Any) -> Tensor: return _ops.expand(self, *sizes)
-    def expand_as(self, other: Tensor) -> Tensor: return _ops.broadcast_to(self, other.shape)
-    def broadcast_to(self, shape: Any) -> Tensor: return _ops.broadcast_to(self, shape)
-    def repeat(self, *sizes: Any) -> Tensor: return _ops.repeat(self, *sizes)
-    def tile(self, *reps: Any) -> Tensor: return _ops.tile(self, *reps)
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:
-        return _ops.split(self, split_size_or_sections, dim)
-    def chunk(self, chunks: int, dim: int = 0) -> tuple: return _ops.chunk(self, chunks, dim)
-    def unbind(self, dim: int = 0) -> tuple: return _ops.unbind(self, dim)
-    def flip(self, *dims: Any) -> Tensor: return _ops.flip(self, *dims)
-    def roll(self, shifts: Any, dims: Any = None) -> Tensor: return _ops.roll(self, shifts, dims)
-    def matmul(self, other: Any) -> Tensor: return _ops.matmul(self, other)
-    def dot(self, other: Any) -> Tensor: return _ops.dot(self, other)
-    def outer(self, other: Any) -> Tensor: return _ops.outer(self, other)
-    def eq(self, other: Any) -> Tensor: return _ops.eq(self, other)
-    def ne(self, other: Any) -> Tensor: return _ops.ne(self, other)
-    def lt(self, other: Any) -> Tensor: return _ops.lt(self, other)
-    def le(self, other: Any) -> Tensor: return _ops.le(self, other)
-    def gt(self, other: Any) -> Tensor: return _ops.gt(self, other)
-    def ge(self, other: Any) -> Tensor: return _ops.ge(self, other)
-    def all(self, *a: Any, **k: Any) -> Tensor: return _ops.all(self, *a, **k)
-    def any(self, *a: Any, **k: Any) -> Tensor: return _ops.any(self, *a, **k)
-    def isnan(self) -> Tensor: return _ops.isnan(self)
-    def isfinite(self) -> Tensor: return _ops.isfinite(self)
-    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08) -> bool:
-        return _ops.allclose(self, other, rtol, atol)
-    def equal(self, other: Any) -> bool: return _ops.equal(self, other)
 
 
 def _from_saved(data: Any, requires_grad: bool, node: Node, index: int, version: list) -> Tensor:

@@ -111,7 +111,7 @@ def _discover(roots: list) -> tuple[dict, dict | None]:
     stack = list(deps)
     while stack:
         n = stack.pop()
-        if type(n) is Tensor:
+        if isinstance(n, Tensor):
             continue
         for e in n.next_edges:
             if e is None:
@@ -132,7 +132,7 @@ def _prune(roots: list, targets: set) -> dict:
     stack = list(seen)
     while stack:
         n = stack.pop()
-        if type(n) is Tensor:
+        if isinstance(n, Tensor):
             continue
         for e in n.next_edges:
             if e is None:
@@ -151,7 +151,7 @@ def _prune(roots: list, targets: set) -> dict:
                 stack.append(p)
     deps = {n: 0 for n in needed}
     for n in needed:
-        if type(n) is Tensor:
+        if isinstance(n, Tensor):
             continue
         for e in n.next_edges:
             if e is not None and e[0] in needed:
@@ -192,8 +192,8 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
             continue
         buf = buffers.get(key)
         if buf is None:
-            buf = buffers[key] = [None] * (len(key.out_meta) if type(key) is not Tensor else 1)
-        i = r._out_idx if type(key) is not Tensor else 0
+            buf = buffers[key] = [None] * (len(key.out_meta) if not isinstance(key, Tensor) else 1)
+        i = r._out_idx if not isinstance(key, Tensor) else 0
         buf[i] = g if buf[i] is None else buf[i] + g
 
     owned: dict = {}
@@ -208,7 +208,7 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
             if owned and buf:
                 for g in buf:
                     owned.pop(id(g), None)
-            if type(n) is Tensor:  # a leaf
+            if isinstance(n, Tensor):  # a leaf
                 g = buf[0] if buf else None
                 if g is None:
                     continue
@@ -268,17 +268,17 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                 c, idx = e
                 g = outs[i]
                 if g is not None:
-                    if type(c) is Tensor:
+                    if isinstance(c, Tensor):
                         cd = c._data
                         shape, dtype = cd.shape, cd.dtype
                     else:
                         shape, dtype = c.out_meta[idx]
-                    if type(g) is not Tensor or g._data.shape != shape or \
-                            g._data.dtype != dtype:
+                    if type(g) is not Tensor or g._data.shape != shape or (
+                            g._data.dtype is not dtype and g._data.dtype != dtype):
                         g = _validate(n, i, g, shape, dtype, create_graph)
                     cbuf = buffers.get(c)
                     if cbuf is None:
-                        if type(c) is Tensor:
+                        if isinstance(c, Tensor):
                             buffers[c] = [g]
                         else:
                             cbuf = buffers[c] = [None] * len(c.out_meta)

@@ -14,9 +14,11 @@ from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .reduction import *  # noqa: F403
 from .shape import *  # noqa: F403
+from .softmax import *  # noqa: F403
+from .softmax import __all__ as _softmax_all  # the name softmax is the function
 from .unary import *  # noqa: F403
 
 from . import binary, compare, convert, indexing, join, linalg, reduction, shape, unary
 
 __all__ = [name for m in (binary, compare, convert, indexing, join, linalg, reduction, shape,
-                          unary) for name in m.__all__]
+                          unary) for name in m.__all__] + _softmax_all

@@ -1,4 +1,7 @@
-"""Join and split: cat/concatenate stack split chunk unbind (split is one multi-output node)."""
+"""Join and split: cat/concatenate stack split chunk unbind pad (split is one multi-output node).
+
+pad joins a border to a tensor: 'constant' is one primitive, the other modes gather indices.
+"""
 
 from __future__ import annotations
 
@@ -63,8 +66,6 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
             raise shape_error("cat", f"Sizes of tensors must match except in dimension {d}: "
                               f"tensor 0 has shape {ref}, tensor {i} has shape {s}",
                               hint="make every other dim equal, or concatenate along another dim")
-    if len(ts) == 1:
-        return ts[0]
     xp = array_module(ts[0]._data)
     dtype = xp.result_type(*[t._data for t in ts])
     ts = [t if t._data.dtype == dtype else t.to(dtype) for t in ts]
@@ -135,6 +136,80 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     return tuple(p.squeeze(d) for p in parts)
 
 
+class Pad(Primitive):
+    """Constant padding; a negative pad crops. The rule is the inverse pad (with zeros)."""
+
+    _node_name = "ConstantPadNdBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, pads: tuple, value: Any) -> Any:
+        ctx.pads = pads
+        xp = array_module(x)
+        lead = x.ndim - len(pads)
+        shape = x.shape[:lead] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[lead:], pads))
+        out = xp.full(shape, value, dtype=x.dtype)
+        src = [slice(None)] * lead
+        dst = [slice(None)] * lead
+        for n, (lo, hi) in zip(x.shape[lead:], pads):
+            a, b = max(-lo, 0), n - max(-hi, 0)
+            src.append(slice(a, max(a, b)))
+            dst.append(slice(max(lo, 0), max(lo, 0) + max(b - a, 0)))
+        out[tuple(dst)] = x[tuple(src)]
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return Pad.apply(grad, pads=tuple((-lo, -hi) for lo, hi in ctx.pads), value=0)
+
+
+def _pad_index(xp: Any, n: int, lo: int, hi: int, mode: str) -> Any:
+    idx = xp.arange(-lo, n + hi)
+    if mode == "replicate":
+        return xp.clip(idx, 0, n - 1)
+    if mode == "circular":
+        return idx % n
+    period = 2 * (n - 1)  # reflect: mirror without repeating the edge
+    m = xp.abs(idx) % period if period else xp.zeros_like(idx)
+    return xp.where(m >= n, period - m, m)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+        ) -> Tensor:
+    """PyTorch's ``F.pad``: ``pad`` lists (left, right) sizes from the last dim backwards."""
+    input = to_tensor(input)
+    pad = [int(p) for p in pad]
+    shape = input.shape
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise shape_error("pad", f"padding length {len(pad)} must be even and at most twice the "
+                          f"{input.ndim} dims of a tensor of shape {shape}",
+                          hint="give (left, right) pairs, last dim first")
+    k = len(pad) // 2
+    pads = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(k))[::-1]  # first padded dim first
+    lead = input.ndim - k
+    for n, (lo, hi) in zip(shape[lead:], pads):
+        if n + lo + hi < 0:
+            raise shape_error("pad", f"pads {tuple(pad)} shrink a dim of size {n} below 0 "
+                              f"(tensor of shape {shape})", hint="use smaller negative pads")
+    if mode == "constant":
+        return Pad.apply(input, pads=pads, value=0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                         f"got {mode!r}.")
+    if value:
+        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument.")
+    xp = array_module(input._data)
+    out = input
+    for j, (n, (lo, hi)) in enumerate(zip(shape[lead:], pads)):
+        if lo < 0 or hi < 0 or (mode == "reflect" and (lo >= n or hi >= n)) or (
+                mode != "reflect" and n == 0) or (mode == "circular" and (lo > n or hi > n)):
+            raise shape_error("pad", f"{mode} padding {(lo, hi)} is invalid for dim {lead + j} of "
+                              f"size {n} (tensor of shape {shape})",
+                              hint="pads must be >= 0 and smaller than the dim (reflect)")
+        if lo or hi:
+            out = out[(slice(None),) * (lead + j) + (_pad_index(xp, n, lo, hi, mode),)]
+    return out
+
+
 concatenate = concat = cat
 
-__all__ = ["cat", "concatenate", "concat", "stack", "split", "chunk", "unbind"]
+__all__ = ["cat", "concatenate", "concat", "stack", "split", "chunk", "unbind", "pad"]

@@ -1,11 +1,12 @@
-"""Reductions: sum mean sum_to_size (more in this family: prod max min var std logsumexp ...).
+"""Reductions: sum mean prod max min amax amin argmax argmin var std logsumexp cumsum.
 
-Rules return output-shaped gradients expanded back with ``broadcast_to``; the engine and
-``sum_to_size`` take care of the rest.
+Public functions resolve dim/axis and keepdim/keepdims once (``normalize_dims``); rules reshape
+the output-shaped grad to the keepdim shape and let broadcasting expand it to the input's shape.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any
 
 from .. import _dtypes
@@ -13,8 +14,10 @@ from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from ._common import to_tensor
-from ._shape_utils import keepdim_of, normalize_dims, reduced_shape, shape_arg
+from ._common import float_input, to_tensor
+from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape, shape_arg
+from .binary import maximum, minimum, where
+from .unary import exp
 
 
 class Sum(Primitive):
@@ -79,6 +82,343 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return s / count if count else s * float("nan")
 
 
+
+class Prod(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, dtype: Any) -> Any:
+        ctx.save_inputs(0)
+        ctx.save_outputs(0)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return x.prod(axis=dims, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, y = ctx.saved_tensors
+        if not ctx.keepdim:
+            shape = reduced_shape(x.shape, ctx.dims)
+            grad, y = grad.reshape(shape), y.reshape(shape)
+        if not (x == 0).any():
+            return grad * y / x  # exact (at every order) while no factor is zero
+        return grad * _prod_of_others(x, ctx.dims)
+
+
+def _prod_of_others(x: Tensor, dims: tuple | None) -> Tensor:
+    """prod_{j != i} x_j for every i of each reduced slice, right with zeros: row i of a
+    (k, k) stack is the slice with x_i replaced by 1 (O(k^2) memory; taken only with zeros)."""
+    nd = x.ndim
+    red = tuple(range(nd)) if dims is None else dims
+    keep = tuple(i for i in range(nd) if i not in red)
+    perm = keep + red
+    kshape, rshape = [x.shape[i] for i in keep], [x.shape[i] for i in red]
+    k = 1
+    for s in rshape:
+        k *= s
+    xt = x.permute(perm).reshape(tuple(kshape) + (1, k))
+    eye = Tensor._make(array_module(x._data).eye(k, dtype=bool))
+    others = prod(where(eye, 1.0, xt), -1).reshape(tuple(kshape + rshape))
+    inv = [0] * nd
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return others.permute(tuple(inv))
+
+
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """Product over ``dim`` (all dims when None); gradients are right where factors are 0."""
+    input = to_tensor(input)
+    dims = normalize_dims("prod", input._data.ndim, dim, axis)
+    if input._data.ndim == 0:
+        dims = None
+    return Prod.apply(input, dims=dims, keepdim=keepdim_of(keepdim, keepdims),
+                      dtype=_int_accumulator(input, dtype))
+
+
+def _int_accumulator(x: Tensor, dtype: Any) -> Any:
+    d = _dtypes.to_dtype(dtype)
+    if d is None and x._data.dtype.kind in "biu":
+        return _dtypes.int64  # PyTorch accumulates bools and ints as int64
+    return d
+
+
+class Amax(Primitive):
+    """Max over ``dims``; ties share the gradient evenly (PyTorch's amax rule)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, op: str) -> Any:
+        ctx.save_inputs(0)
+        ctx.save_outputs(0)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return getattr(x, op)(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, y = ctx.saved_tensors
+        if not ctx.keepdim:
+            shape = reduced_shape(x.shape, ctx.dims)
+            grad, y = grad.reshape(shape), y.reshape(shape)
+        # tie at the extreme: split grad evenly among the tied elements
+        hit = x == y
+        return grad / hit.sum(ctx.dims, keepdim=True) * hit
+
+
+class Amin(Amax):
+    pass
+
+
+class MaxAll(Amax):
+    """``max(input)``: a 0-d result; PyTorch splits the gradient evenly among ties here too."""
+
+    _node_name = "MaxBackward1"
+
+
+class MinAll(Amin):
+    _node_name = "MinBackward1"
+
+
+class MaxDim(Primitive):
+    """``max(input, dim)`` -> (values, indices); the gradient goes to the returned index only."""
+
+    _node_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dim: int, keepdim: bool, op: str) -> Any:
+        xp = array_module(x)
+        if x.ndim == 0:
+            idx = xp.zeros((), dtype=_dtypes.int64)
+            val = x.copy()
+        else:
+            idx = getattr(x, op)(axis=dim, keepdims=keepdim)
+            val = (x.max if op == "argmax" else x.min)(axis=dim, keepdims=keepdim)
+        ctx.idx, ctx.dim, ctx.keepdim, ctx.in_shape = idx, dim, keepdim, x.shape
+        return val, idx.astype(_dtypes.int64, copy=False)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor, grad_idx: Any = None) -> Tensor:
+        shape, dim, idx = ctx.in_shape, ctx.dim, ctx.idx
+        if not shape:
+            return grad
+        xp = array_module(idx)
+        if not ctx.keepdim:
+            grad = grad.unsqueeze(dim)
+            idx = xp.expand_dims(idx, dim)
+        pos = xp.arange(shape[dim]).reshape((-1,) + (1,) * (len(shape) - 1 - dim))
+        return grad * Tensor._make(pos == idx)  # a constant one-hot mask along dim
+
+
+class MinDim(MaxDim):
+    _node_name = "MinBackward0"
+
+
+_MaxResult = namedtuple("max", ["values", "indices"])
+_MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _extreme(op: str, input: Any, dim: Any, keepdim: bool, other: Any, axis: Any,
+             keepdims: bool | None) -> Any:
+    if isinstance(dim, Tensor) or other is not None:
+        return (maximum if op == "max" else minimum)(input, other if other is not None else dim)
+    x = to_tensor(input)
+    if dim is None and axis is None:
+        if x._data.size == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
+                               f"input.numel() == 0. Specify the reduction dim with the "
+                               f"'dim' argument.")
+        return (MaxAll if op == "max" else MinAll).apply(x, dims=None, keepdim=False, op=op)
+    d = normalize_dim(op, x._data.ndim, axis if dim is None else dim)
+    if x._data.ndim and x._data.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+    kd = keepdim_of(keepdim, keepdims)
+    if op == "max":
+        return _MaxResult(*MaxDim.apply(x, dim=d, keepdim=kd, op="argmax"))
+    return _MinResult(*MinDim.apply(x, dim=d, keepdim=kd, op="argmin"))
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None,
+        axis: Any = None, keepdims: bool | None = None) -> Any:
+    """``max(x)``: 0-d max; ``max(x, dim)``: (values, indices); ``max(x, tensor)``: maximum."""
+    return _extreme("max", input, dim, keepdim, other, axis, keepdims)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None,
+        axis: Any = None, keepdims: bool | None = None) -> Any:
+    """``min(x)``: 0-d min; ``min(x, dim)``: (values, indices); ``min(x, tensor)``: minimum."""
+    return _extreme("min", input, dim, keepdim, other, axis, keepdims)
+
+
+def _amax_dims(op: str, x: Tensor, dim: Any, axis: Any) -> tuple | None:
+    if dim == ():
+        dim = None
+    dims = normalize_dims(op, x._data.ndim, dim, axis)
+    if x._data.size == 0 and (dims is None or any(x._data.shape[d] == 0 for d in dims)):
+        raise IndexError(f"{op}(): Expected reduction dim to have non-zero size. Hint: "
+                         f"input shape is {x.shape}; reduce over non-empty dims only.")
+    return None if x._data.ndim == 0 else dims
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
+    """Max over ``dim`` (all dims when empty); tied maxima share the gradient evenly."""
+    x = to_tensor(input)
+    dims = _amax_dims("amax", x, dim, axis)
+    return Amax.apply(x, dims=dims, keepdim=keepdim_of(keepdim, keepdims), op="max")
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
+    """Min over ``dim`` (all dims when empty); tied minima share the gradient evenly."""
+    x = to_tensor(input)
+    dims = _amax_dims("amin", x, dim, axis)
+    return Amin.apply(x, dims=dims, keepdim=keepdim_of(keepdim, keepdims), op="min")
+
+
+def _arg_extreme(op: str, input: Any, dim: Any, keepdim: bool, axis: Any) -> Tensor:
+    x = to_tensor(input)
+    data = x._data
+    if axis is not None:
+        dim = axis
+    if data.size == 0 and (dim is None or data.shape[normalize_dim(op, data.ndim, dim)] == 0):
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() "
+                           f"== 0.")
+    fn = data.argmax if op == "argmax" else data.argmin
+    if dim is None or data.ndim == 0:
+        out = fn()
+        if keepdim:
+            out = out.reshape((1,) * data.ndim)
+    else:
+        out = fn(axis=normalize_dim(op, data.ndim, dim), keepdims=keepdim)
+    return Tensor._make(array_module(data).asarray(out, dtype=_dtypes.int64))
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: int | None = None) -> Tensor:
+    """Index of the max (flat when ``dim`` is None), int64, no gradient; first among ties."""
+    return _arg_extreme("argmax", input, dim, keepdim, axis)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: int | None = None) -> Tensor:
+    """Index of the min (flat when ``dim`` is None), int64, no gradient; first among ties."""
+    return _arg_extreme("argmin", input, dim, keepdim, axis)
+
+
+class Var(Primitive):
+    """sum((x - mean)^2) / (N - correction) over ``dims``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
+        ctx.save_inputs(0)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        n = _count(x.shape, dims)
+        denom = n - correction if n > correction else 0
+        ctx.scale = 1.0 / denom if denom else float("inf")  # 0 dof: nan/inf as PyTorch
+        d = x - x.mean(axis=dims, keepdims=True) if n else x.copy()
+        d *= d
+        return d.sum(axis=dims, keepdims=keepdim) * ctx.scale
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = grad.reshape(reduced_shape(x.shape, ctx.dims))
+        return (x - x.mean(ctx.dims, keepdim=True)) * (grad * (2 * ctx.scale))
+
+
+class Std(Primitive):
+    """sqrt(var); where the std is 0 the gradient is 0 (PyTorch's choice)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
+        out = array_module(x).sqrt(Var.forward(ctx, x, dims, keepdim, correction))
+        ctx.save_outputs(0)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, y = ctx.saved_tensors
+        if not ctx.keepdim:
+            shape = reduced_shape(x.shape, ctx.dims)
+            grad, y = grad.reshape(shape), y.reshape(shape)
+        y = where(y == 0, float("inf"), y)  # std 0: gradient 0, as PyTorch
+        return (x - x.mean(ctx.dims, keepdim=True)) * (grad / y * ctx.scale)
+
+
+def _count(shape: tuple, dims: tuple | None) -> int:
+    n = 1
+    for i in (range(len(shape)) if dims is None else dims):
+        n *= shape[i]
+    return n
+
+
+def _moments(op: str, cls: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
+             correction: Any, axis: Any, keepdims: Any, ddof: Any) -> Tensor:
+    x = to_tensor(input)
+    if x._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}(): std and var only support floating point and complex "
+                           f"dtypes, got {x._data.dtype}. Hint: call .float() first.")
+    if isinstance(dim, bool):  # var(x, True): PyTorch's (input, unbiased) overload
+        dim, unbiased = None, dim
+    c = ddof if ddof is not None else correction if correction is not None else (
+        1 if unbiased is None else int(bool(unbiased)))
+    dims = normalize_dims(op, x._data.ndim, dim, axis)
+    if x._data.ndim == 0:
+        dims = None
+    return cls.apply(x, dims=dims, keepdim=keepdim_of(keepdim, keepdims), correction=c)
+
+
+def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
+        *, correction: Any = None, axis: Any = None, keepdims: bool | None = None,
+        ddof: Any = None) -> Tensor:
+    """Variance over ``dim``; ``correction`` (default 1, Bessel) or NumPy's ``ddof``."""
+    return _moments("var", Var, input, dim, unbiased, keepdim, correction, axis, keepdims, ddof)
+
+
+def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
+        *, correction: Any = None, axis: Any = None, keepdims: bool | None = None,
+        ddof: Any = None) -> Tensor:
+    """Standard deviation over ``dim``; same arguments as ``var``."""
+    return _moments("std", Std, input, dim, unbiased, keepdim, correction, axis, keepdims, ddof)
+
+
+class LogSumExp(Primitive):
+    """log(sum(exp(x))) over ``dims``, shifted by the max so exp never overflows."""
+
+    _node_name = "LogsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool) -> Any:
+        ctx.save_inputs(0)
+        ctx.save_outputs(0)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        xp = array_module(x)
+        if x.size == 0:
+            return xp.log(xp.exp(x).sum(axis=dims, keepdims=keepdim))
+        m = x.max(axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf or an inf: no shift, no inf - inf
+        e = x - m
+        e = xp.exp(e, out=e) if e.ndim else xp.exp(e)
+        out = xp.log(e.sum(axis=dims, keepdims=True))
+        out += m
+        return out if keepdim else out.reshape(_dropped(x.shape, dims))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, y = ctx.saved_tensors
+        if not ctx.keepdim:
+            shape = reduced_shape(x.shape, ctx.dims)
+            grad, y = grad.reshape(shape), y.reshape(shape)
+        return grad * exp(x - y)
+
+
+def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+              keepdims: bool | None = None) -> Tensor:
+    """log(sum(exp(input))) over ``dim`` (all dims when None), without overflow."""
+    x = float_input(input)
+    dims = normalize_dims("logsumexp", x._data.ndim, dim, axis)
+    if x._data.ndim == 0:
+        dims = None
+    return LogSumExp.apply(x, dims=dims, keepdim=keepdim_of(keepdim, keepdims))
+
+
 def sum_to_size(input: Tensor, *size: Any) -> Tensor:
     """Sum ``input`` down to ``size``, which ``input`` must broadcast from (PyTorch's name)."""
     shape = shape_arg(size)
@@ -92,4 +432,42 @@ def sum_to_size(input: Tensor, *size: Any) -> Tensor:
     return SumToSize.apply(input, shape=shape)
 
 
-__all__ = ["sum", "mean", "sum_to_size"]
+class Cumsum(Primitive):
+    """Running sum along ``dim``; its rule is the running sum from the other end."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dim: Any, reverse: bool, dtype: Any) -> Any:
+        ctx.dim, ctx.reverse = dim, reverse
+        if x.ndim == 0:
+            return x.astype(dtype) if dtype is not None else x.copy()
+        xp = array_module(x)
+        if not reverse:
+            return xp.cumsum(x, axis=dim, dtype=dtype)
+        return xp.flip(xp.cumsum(xp.flip(x, dim), axis=dim, dtype=dtype), dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return Cumsum.apply(grad, dim=ctx.dim, reverse=not ctx.reverse, dtype=None)
+
+
+def cumsum(input: Tensor, dim: int | None = None, *, dtype: Any = None,
+           axis: int | None = None) -> Tensor:
+    """Cumulative sum along ``dim``."""
+    x = to_tensor(input)
+    d = axis if dim is None else dim
+    if d is None:
+        raise TypeError("cumsum: missing the dim argument. Hint: pass dim=0 (or reshape(-1) "
+                        "first for NumPy's flattened cumsum).")
+    d = normalize_dim("cumsum", x._data.ndim, d)
+    return Cumsum.apply(x, dim=d, reverse=False, dtype=_int_accumulator(x, dtype))
+
+
+def _dropped(shape: tuple, dims: tuple | None) -> tuple:
+    """``shape`` without ``dims`` (the keepdim=False shape)."""
+    if dims is None:
+        return ()
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+__all__ = ["sum", "mean", "sum_to_size", "prod", "max", "min", "amax", "amin", "argmax",
+           "argmin", "var", "std", "logsumexp", "cumsum"]

@@ -1,6 +1,7 @@
-"""Shape ops: reshape view flatten squeeze unsqueeze permute transpose swapaxes expand ...
+"""Shape ops: reshape view flatten squeeze unsqueeze permute transpose swapaxes expand repeat
+tile repeat_interleave flip roll.
 
-Each rule is the inverse rearrangement of the gradient.
+Each rule is the inverse rearrangement of the gradient; repeat/tile compose broadcast + reshape.
 """
 
 from __future__ import annotations
@@ -208,8 +209,104 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     return broadcast_to(input, shape)
 
 
+def _tile_to(op: str, input: Tensor, reps: tuple) -> Tensor:
+    """Tile with ``len(reps) >= ndim``: broadcast an interleaved (1, s) layout, then merge."""
+    lead = len(reps) - input.ndim
+    shape = (1,) * lead + input.shape
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"{op}: repeats can not be negative, got {reps}")
+    inter = tuple(d for s in shape for d in (1, s))
+    big = tuple(d for r, s in zip(reps, shape) for d in (r, s))
+    out = broadcast_to(reshape(input, inter), big)
+    return reshape(out, tuple(r * s for r, s in zip(reps, shape)))
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    """PyTorch's ``repeat``: tile the tensor ``sizes[i]`` times along each dim."""
+    input = to_tensor(input)
+    sizes = shape_arg(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError("repeat: Number of dimensions of repeat dims can not be smaller than "
+                           f"number of dimensions of tensor (repeat dims {sizes} for a tensor of "
+                           f"shape {input.shape}). Hint: give one size per dim")
+    return _tile_to("repeat", input, sizes)
+
+
+def tile(input: Tensor, dims: Any, *more: int) -> Tensor:
+    """NumPy's / PyTorch's ``tile``: like repeat, but missing leading reps count as 1."""
+    input = to_tensor(input)
+    reps = shape_arg((dims,) + more) if not isinstance(dims, int) or more else (dims,)
+    reps = (1,) * (input.ndim - len(reps)) + reps
+    return _tile_to("tile", input, reps)
+
+
+def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+    """Repeat each element ``repeats`` times along ``dim`` (NumPy's ``repeat``); a gather."""
+    input = to_tensor(input)
+    if dim is None:
+        input, dim = reshape(input, -1), 0
+    d = normalize_dim("repeat_interleave", input.ndim, dim)
+    xp = array_module(input._data)
+    reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    idx = xp.repeat(xp.arange(input.shape[d]), reps)
+    return input[(slice(None),) * d + (idx,)]
+
+
+class Flip(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any, dims: tuple) -> Any:
+        ctx.dims = dims
+        return array_module(x).flip(x, dims)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return Flip.apply(grad, dims=ctx.dims)
+
+
+def flip(input: Tensor, dims: Any = None, *more: int) -> Tensor:
+    """Reverse the order of elements along ``dims`` (all when None; a view in NumPy)."""
+    input = to_tensor(input)
+    if dims is None:
+        dims = tuple(range(input.ndim))
+    elif isinstance(dims, int):
+        dims = (dims,) + more
+    return Flip.apply(input, dims=normalize_dims("flip", input.ndim, dims) or ())
+
+
+class Roll(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any, shifts: Any, dims: Any) -> Any:
+        ctx.shifts, ctx.dims = shifts, dims
+        return array_module(x).roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        neg = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return Roll.apply(grad, shifts=neg, dims=ctx.dims)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift elements cyclically along ``dims`` (over the flattened tensor when None)."""
+    input = to_tensor(input)
+    if dims is None:
+        if not isinstance(shifts, int):
+            shifts = tuple(shifts)
+            if len(shifts) != 1:
+                raise RuntimeError(f"roll: with dims=None, shifts must be one int, got {shifts}")
+            shifts = shifts[0]
+        return Roll.apply(input, shifts=int(shifts), dims=None)
+    sh = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    ds = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(sh) != len(ds):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(sh)}, "
+                           f"dims: {len(ds)}. Hint: give one shift per dim")
+    ds = tuple(normalize_dim("roll", input.ndim, d) for d in ds)
+    return Roll.apply(input, shifts=tuple(int(s) for s in sh), dims=ds)
+
+
 movedim = moveaxis
 swapdims = swapaxes
 
 __all__ = ["reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "swapaxes",
-           "swapdims", "transpose", "moveaxis", "movedim", "broadcast_to", "expand"]
+           "swapdims", "transpose", "moveaxis", "movedim", "broadcast_to", "expand", "repeat",
+           "tile", "repeat_interleave", "flip", "roll"]

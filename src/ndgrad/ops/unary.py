@@ -1,6 +1,6 @@
-"""Unary elementwise ops: exp log sin cos tanh sigmoid relu abs sqrt ... (one class each).
-
-Rules save the input or the output, whichever the derivative is cheapest in.
+"""Unary elementwise ops: exp log sqrt trig/hyperbolic sigmoid relu abs rounding ... (one class
+each, its public function below the classes). Rules save the input or the output, whichever the
+derivative is cheapest in; float ops on int tensors compute in the default float dtype.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from ._common import float_input
+from ._common import float_input, to_tensor
 
 
 class Neg(Primitive):
@@ -74,6 +74,46 @@ class Sqrt(Primitive):
         return grad / (y * 2)
 
 
+class Expm1(Primitive):
+    """exp(x) - 1, accurate near 0."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_outputs(0)
+        return array_module(x).expm1(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (y,) = ctx.saved_outputs
+        return grad * (y + 1)
+
+
+class Rsqrt(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_outputs(0)
+        xp = array_module(x)
+        y = xp.sqrt(x)
+        return xp.reciprocal(y, out=y) if y.ndim else xp.reciprocal(y)  # 0-d: a NumPy scalar
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (y,) = ctx.saved_outputs
+        return grad * (y * y * y) * -0.5
+
+
+class Reciprocal(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_outputs(0)
+        return array_module(x).reciprocal(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (y,) = ctx.saved_outputs
+        return grad * (y * y) * -1
+
+
 class Sin(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -98,6 +138,114 @@ class Cos(Primitive):
         return -grad * sin(x)
 
 
+class Tan(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_outputs(0)
+        return array_module(x).tan(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (y,) = ctx.saved_outputs
+        return grad * (y * y + 1)
+
+
+class Sinh(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_inputs(0)
+        return array_module(x).sinh(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return grad * cosh(x)
+
+
+class Cosh(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_inputs(0)
+        return array_module(x).cosh(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return grad * sinh(x)
+
+
+class Asin(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_inputs(0)
+        return array_module(x).arcsin(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return grad * rsqrt(1 - x * x)
+
+
+class Acos(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_inputs(0)
+        return array_module(x).arccos(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return -grad * rsqrt(1 - x * x)
+
+
+class Atan(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_inputs(0)
+        return array_module(x).arctan(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return grad / (x * x + 1)
+
+
+class Asinh(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_inputs(0)
+        return array_module(x).arcsinh(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return grad * rsqrt(x * x + 1)
+
+
+class Acosh(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_inputs(0)
+        return array_module(x).arccosh(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return grad * rsqrt(x * x - 1)
+
+
+class Atanh(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_inputs(0)
+        return array_module(x).arctanh(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return grad / (1 - x * x)
+
+
 class Tanh(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -117,8 +265,16 @@ class Sigmoid(Primitive):
     def forward(ctx: Any, x: Any) -> Any:
         ctx.save_outputs(0)
         xp = array_module(x)
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        # exp(min(x, 0)) / (1 + exp(-|x|)): no overflow, full relative accuracy in both tails
+        num, den = xp.minimum(x, 0), xp.abs(x)
+        if not num.ndim:  # 0-d: NumPy scalars have no out=
+            return xp.exp(num) / (1 + xp.exp(-den))
+        xp.exp(num, out=num)
+        xp.negative(den, out=den)
+        xp.exp(den, out=den)
+        den += 1
+        num /= den
+        return num
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -152,24 +308,57 @@ class Abs(Primitive):
         return grad * sign(x)
 
 
-class Sign(Primitive):
+class _PiecewiseConstant(Primitive):
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad * 0  # zero almost everywhere; PyTorch takes 0 at the jumps too
+
+
+class Sign(_PiecewiseConstant):
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         return array_module(x).sign(x)
 
+
+class Floor(_PiecewiseConstant):
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad * 0
+    def forward(ctx: Any, x: Any) -> Any:
+        return array_module(x).floor(x)
+
+
+class Ceil(_PiecewiseConstant):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return array_module(x).ceil(x)
+
+
+class Round(_PiecewiseConstant):
+    """Round half to even (NumPy's and PyTorch's rule), optionally to ``decimals``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, decimals: int) -> Any:
+        return array_module(x).round(x, decimals)
+
+
+class Trunc(_PiecewiseConstant):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return array_module(x).trunc(x)
 
 
 def neg(input: Tensor) -> Tensor:
     """-input."""
-    return Neg.apply(input)
+    return Neg.apply(to_tensor(input))
 
 
 def exp(input: Tensor) -> Tensor:
     """Elementwise e**input."""
     return Exp.apply(float_input(input))
+
+
+def expm1(input: Tensor) -> Tensor:
+    """Elementwise exp(input) - 1, accurate for small input."""
+    return Expm1.apply(float_input(input))
 
 
 def log(input: Tensor) -> Tensor:
@@ -187,6 +376,22 @@ def sqrt(input: Tensor) -> Tensor:
     return Sqrt.apply(float_input(input))
 
 
+def rsqrt(input: Tensor) -> Tensor:
+    """Elementwise 1 / sqrt(input)."""
+    return Rsqrt.apply(float_input(input))
+
+
+def reciprocal(input: Tensor) -> Tensor:
+    """Elementwise 1 / input (ints give the default float)."""
+    return Reciprocal.apply(float_input(input))
+
+
+def square(input: Tensor) -> Tensor:
+    """input ** 2 (PyTorch's PowBackward0 node)."""
+    x = to_tensor(input)
+    return x ** 2
+
+
 def sin(input: Tensor) -> Tensor:
     """Elementwise sine."""
     return Sin.apply(float_input(input))
@@ -197,9 +402,54 @@ def cos(input: Tensor) -> Tensor:
     return Cos.apply(float_input(input))
 
 
+def tan(input: Tensor) -> Tensor:
+    """Elementwise tangent."""
+    return Tan.apply(float_input(input))
+
+
+def arcsin(input: Tensor) -> Tensor:
+    """Elementwise inverse sine (derivative infinite at +-1)."""
+    return Asin.apply(float_input(input))
+
+
+def arccos(input: Tensor) -> Tensor:
+    """Elementwise inverse cosine (derivative infinite at +-1)."""
+    return Acos.apply(float_input(input))
+
+
+def arctan(input: Tensor) -> Tensor:
+    """Elementwise inverse tangent."""
+    return Atan.apply(float_input(input))
+
+
+def sinh(input: Tensor) -> Tensor:
+    """Elementwise hyperbolic sine."""
+    return Sinh.apply(float_input(input))
+
+
+def cosh(input: Tensor) -> Tensor:
+    """Elementwise hyperbolic cosine."""
+    return Cosh.apply(float_input(input))
+
+
 def tanh(input: Tensor) -> Tensor:
     """Elementwise hyperbolic tangent."""
     return Tanh.apply(float_input(input))
+
+
+def arcsinh(input: Tensor) -> Tensor:
+    """Elementwise inverse hyperbolic sine."""
+    return Asinh.apply(float_input(input))
+
+
+def arccosh(input: Tensor) -> Tensor:
+    """Elementwise inverse hyperbolic cosine (input >= 1)."""
+    return Acosh.apply(float_input(input))
+
+
+def arctanh(input: Tensor) -> Tensor:
+    """Elementwise inverse hyperbolic tangent (|input| < 1)."""
+    return Atanh.apply(float_input(input))
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -209,26 +459,54 @@ def sigmoid(input: Tensor) -> Tensor:
 
 def relu(input: Tensor) -> Tensor:
     """max(input, 0) elementwise."""
-    return Relu.apply(input)
+    return Relu.apply(to_tensor(input))
 
 
 def abs(input: Tensor) -> Tensor:
     """Elementwise absolute value."""
-    return Abs.apply(input)
+    return Abs.apply(to_tensor(input))
 
 
 def sign(input: Tensor) -> Tensor:
     """-1, 0 or 1 elementwise (zero gradient)."""
-    return Sign.apply(input)
+    return Sign.apply(to_tensor(input))
 
 
-def square(input: Tensor) -> Tensor:
-    """input * input."""
-    return input * input
+def _rounding(cls: Any, input: Any, **params: Any) -> Tensor:
+    x = to_tensor(input)
+    if x._data.dtype.kind in "iub":
+        return Tensor._make(x._data.copy())  # integers are already whole
+    return cls.apply(x, **params)
+
+
+def floor(input: Tensor) -> Tensor:
+    """Largest whole number <= input (zero gradient)."""
+    return _rounding(Floor, input)
+
+
+def ceil(input: Tensor) -> Tensor:
+    """Smallest whole number >= input (zero gradient)."""
+    return _rounding(Ceil, input)
+
+
+def round(input: Tensor, decimals: int = 0) -> Tensor:
+    """Round half to even, to ``decimals`` places (zero gradient)."""
+    return _rounding(Round, input, decimals=decimals)
+
+
+def trunc(input: Tensor) -> Tensor:
+    """Round toward zero (zero gradient)."""
+    return _rounding(Trunc, input)
 
 
 negative = neg
 absolute = abs
+asin, acos, atan = arcsin, arccos, arctan
+asinh, acosh, atanh = arcsinh, arccosh, arctanh
+fix = trunc
 
-__all__ = ["neg", "negative", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid",
-           "relu", "abs", "absolute", "sign", "square"]
+__all__ = ["neg", "negative", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "reciprocal",
+           "square", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "asin", "acos", "atan",
+           "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "asinh", "acosh", "atanh",
+           "sigmoid", "relu", "abs", "absolute", "sign", "floor",
+           "ceil", "round", "trunc", "fix"]

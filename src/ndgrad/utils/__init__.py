@@ -1,5 +1,8 @@
-"""``ng.utils``: data loading and checkpointing."""
+"""``ng.utils``: data loading (``utils.data``) and activation checkpointing
+(``utils.checkpoint``)."""
 
 from __future__ import annotations
 
-from . import checkpoint  # noqa: E402,F401  (the module: ng.utils.checkpoint.checkpoint)
+from . import checkpoint, data
+
+__all__ = ["checkpoint", "data"]

@@ -1,0 +1,280 @@
+"""Loss functions of ``nn.functional`` (PyTorch's formulas, reductions and errors).
+
+Cross entropy with class indices runs as one fused primitive: its forward is a stable
+log-softmax plus a weighted gather, its backward ``(softmax * rowsum(T) - T) * grad`` in
+Tensor ops, where ``T`` folds class weights, label smoothing, ignore_index and the mean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _backend, ops
+from .._tensor import Tensor
+from ..autograd.function import Primitive
+from ._softmax import _max_const, log_softmax
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: {reduction} is not a valid value for reduction "
+                     "(use 'mean', 'sum' or 'none')")
+
+
+def _check_reduction(reduction: str, op: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: {reduction} is not a valid value for reduction "
+                         "(use 'mean', 'sum' or 'none')")
+
+
+def _as_tensor(v: Any, like: Tensor) -> Tensor:
+    return v if isinstance(v, Tensor) else ops._common.to_tensor(v, like)
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of squared differences."""
+    d = input - _as_tensor(target, input)
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of absolute differences."""
+    return _reduce(ops.abs(input - _as_tensor(target, input)), reduction, "l1_loss")
+
+
+def softplus_neg_abs(x: Tensor) -> Tensor:
+    """log(1 + exp(-|x|)): the bounded part of every stable logistic loss."""
+    return ops.log1p(ops.exp(-ops.abs(x)))
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Any = None,
+                                     reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+    """BCE on logits, stable for large |input|: (1-t)x + w_p * (log1p(exp(-|x|)) + relu(-x))."""
+    if not isinstance(target, Tensor):
+        target = ops._common.to_tensor(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: Target size ({target.shape}) must be "
+                         f"the same as input size ({input.shape})")
+    log_sig_neg = softplus_neg_abs(input) + ops.relu(-input)  # = -log(sigmoid(x)) = softplus(-x)
+    if pos_weight is not None:
+        lw = 1 + (pos_weight - 1) * target
+        loss = (1 - target) * input + lw * log_sig_neg
+    else:
+        loss = (1 - target) * input + log_sig_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """-(t log x + (1-t) log(1-x)) on probabilities; logs are clamped at -100 (as PyTorch)."""
+    target = _as_tensor(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    x = input._data
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    with _backend.np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
+        log_x = _clamp_min(ops.log(input), -100.0)
+        log_1mx = _clamp_min(ops.log(1 - input), -100.0)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def _clamp_min(t: Tensor, lo: float) -> Tensor:
+    low = t._data < lo
+    if not low.any():
+        return t
+    return ops.where(Tensor._make(low), Tensor._make(t._data.dtype.type(lo)), t)
+
+
+# ---------------------------------------------------------------------------- cross entropy
+def _class_last(input: Tensor, op: str) -> tuple[Tensor, bool]:
+    """(M, C) view of the logits with the class dim last; True when the input was unbatched."""
+    if input.ndim == 1:
+        return input.reshape(1, -1), True
+    if input.ndim == 2:
+        return input, False
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: input must have at least 1 dimension (the classes)")
+    c = input.shape[1]
+    return ops.moveaxis(input, 1, -1).reshape(-1, c), False
+
+
+def _target_matrix(target: Any, input: Tensor, weight: Any, ignore_index: int,
+                   label_smoothing: float, reduction: str, op: str) -> tuple[Any, tuple]:
+    """The constant (M, C) matrix T with loss = -sum(T * log_softmax(x)); and the 'none' shape."""
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    xp = _backend.array_module(input._data)
+    dt = input._data.dtype
+    t = target._data if isinstance(target, Tensor) else xp.asarray(target)
+    w = None
+    if weight is not None:
+        w = (weight._data if isinstance(weight, Tensor) else xp.asarray(weight)).astype(dt)
+        if w.shape != (c,):
+            raise RuntimeError(f"{op}: weight tensor should be defined either for all {c} "
+                               f"classes or no classes but got weight tensor of shape: "
+                               f"{list(w.shape)}")
+    eps = float(label_smoothing)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {eps}")
+    if t.dtype.kind in "fc":  # class probabilities
+        if t.shape != input.shape:
+            raise RuntimeError(f"{op}: class-probability target must have the input's shape "
+                               f"{input.shape}, got {t.shape}")
+        tm = t if input.ndim <= 2 else xp.moveaxis(t, 1, -1)
+        tm = tm.reshape(-1, c).astype(dt, copy=False)
+        if eps:
+            tm = tm * (1 - eps) + eps / c
+        if w is not None:
+            tm = tm * w
+        if reduction == "mean":
+            tm = tm / (tm.shape[0] if input.ndim > 1 else 1)
+        none_shape = () if input.ndim == 1 else (input.shape[:1] + input.shape[2:])
+        return tm, none_shape
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected target of integer class indices or floating class "
+                           f"probabilities, got dtype {t.dtype}")
+    want = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
+    if t.shape != want:
+        raise RuntimeError(f"{op}: expected target of shape {want} for input of shape "
+                           f"{input.shape}, got {t.shape}")
+    flat = t.reshape(-1)
+    m = flat.shape[0]
+    if (w is None and not eps and m and not 0 <= ignore_index < c and flat.min() >= 0
+            and flat.max() < c):  # the common case: plain one-hot
+        tm = xp.zeros((m, c), dtype=dt)
+        tm[xp.arange(m), flat] = 1.0 / m if reduction == "mean" else 1.0
+        return tm, want
+    valid = flat != ignore_index
+    bad = valid & ((flat < 0) | (flat >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(flat[bad][0])} is out of bounds.")
+    rows = xp.arange(m)
+    safe = xp.where(valid, flat, 0)
+    tm = xp.zeros((m, c), dtype=dt)
+    wy = w[safe] if w is not None else xp.ones(m, dtype=dt)
+    wy = wy * valid
+    tm[rows, safe] = (1 - eps) * wy
+    if eps:
+        smooth = (w if w is not None else xp.ones(c, dtype=dt)) * (eps / c)
+        tm += valid[:, None] * smooth
+    if reduction == "mean":
+        total = wy.sum()
+        tm = tm / total  # 0/0 = nan when every target is ignored, as PyTorch
+    return tm, want
+
+
+class SoftmaxCrossEntropy(Primitive):
+    """loss = -sum(T * log_softmax(x), 1) for logits (M, C) and a constant matrix T;
+    summed to a scalar when ``total``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, tm: Any, total: bool) -> Any:
+        xp = _backend.array_module(x)
+        z = x - x.max(axis=1, keepdims=True)
+        e = xp.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        per = (tm * (xp.log(s) - z)).sum(axis=1)
+        if ctx._fwd is not None:
+            ctx.save_inputs(0)
+            e /= s
+            ctx.p, ctx.tm, ctx.total = e, tm, total
+        return per.sum() if total else per
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return SoftmaxCrossEntropyGrad.apply(x, grad, p=ctx.p, tm=ctx.tm, total=ctx.total)
+
+
+class SoftmaxCrossEntropyGrad(Primitive):
+    """gx = (softmax(x) * rowsum(T) - T) * grad: the loss's gradient as one node; its own
+    backward (for double backward) is written with Tensor ops."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, grad: Any, p: Any, tm: Any, total: bool) -> Any:
+        if ctx._fwd is not None:
+            ctx.save_inputs(0, 1)
+            ctx.tm, ctx.total = tm, total
+        g = p * tm.sum(axis=1, keepdims=True)
+        g -= tm
+        g *= grad if total else grad[:, None]
+        return g
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        x, grad = ctx.saved_inputs
+        tm = ctx.tm
+        e = ops.exp(x - _max_const(x, 1))
+        p = e / e.sum(dim=1, keepdim=True)
+        rowsum = Tensor._make(tm.sum(axis=1, keepdims=True))
+        scale = grad if ctx.total else grad.reshape(-1, 1)
+        need = ctx.needs_input_grad
+        gx = ggrad = None
+        if need[0]:
+            h = gg * rowsum * scale
+            gx = p * (h - (p * h).sum(dim=1, keepdim=True))
+        if need[1]:
+            d = (p * rowsum - Tensor._make(tm)) * gg
+            ggrad = d.sum() if ctx.total else d.sum(dim=1)
+        return gx, ggrad
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
+                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross entropy of logits (N, C, ...) against class indices (N, ...) or class
+    probabilities (same shape as input), with PyTorch's weight/ignore_index/label_smoothing."""
+    _check_reduction(reduction, "cross_entropy")
+    if isinstance(target, Tensor) and target._rg:  # soft targets that need a gradient
+        return _soft_cross_entropy(input, target, weight, label_smoothing, reduction)
+    tm, none_shape = _target_matrix(target, input, weight, ignore_index, label_smoothing,
+                                    reduction, "cross_entropy")
+    x2, _ = _class_last(input, "cross_entropy")
+    if reduction == "none":
+        return SoftmaxCrossEntropy.apply(x2, tm=tm, total=False).reshape(none_shape)
+    return SoftmaxCrossEntropy.apply(x2, tm=tm, total=True)
+
+
+def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, eps: float,
+                        reduction: str) -> Tensor:
+    dim = 0 if input.ndim == 1 else 1
+    c = input.shape[dim]
+    t = target * (1 - eps) + eps / c if eps else target
+    if weight is not None:
+        w = _as_tensor(weight, input)
+        t = t * w.reshape((-1,) + (1,) * (input.ndim - 1 - dim))
+    per = -(t * log_softmax(input, dim)).sum(dim=dim)
+    return _reduce(per, reduction, "cross_entropy")
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """-input[target] (log-probabilities in, class indices as target), weighted and reduced
+    like cross_entropy (the mean divides by the summed weights of non-ignored targets)."""
+    _check_reduction(reduction, "nll_loss")
+    t = target._data if isinstance(target, Tensor) else target
+    if getattr(t, "dtype", None) is None or t.dtype.kind not in "iu":
+        raise RuntimeError("nll_loss: expected target of integer class indices")
+    tm, none_shape = _target_matrix(target, input, weight, ignore_index, 0.0, reduction,
+                                    "nll_loss")
+    x2, _ = _class_last(input, "nll_loss")
+    per = -(x2 * Tensor._make(tm)).sum(dim=1)
+    if reduction == "none":
+        return per.reshape(none_shape)
+    return per.sum()
+
+
+__all__ = ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "cross_entropy", "nll_loss", "softplus_neg_abs"]

@@ -1,0 +1,74 @@
+"""Fused gradient formulas used inside backward rules (PyTorch's ``tanh_backward`` & co).
+
+Each is a primitive of its own, so a rule costs one op instead of three when no graph is
+built, and stays differentiable (its own backward) when ``create_graph=True``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._tensor import Tensor
+from ..autograd.function import Primitive
+
+
+class TanhBackward(Primitive):
+    """grad * (1 - y**2) for y = tanh(x)."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Any, y: Any) -> Any:
+        ctx.save_inputs(0, 1)
+        return g * (1 - y * y)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        g, y = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (gg * (1 - y * y) if n[0] else None, gg * g * y * -2 if n[1] else None)
+
+
+class SigmoidBackward(Primitive):
+    """grad * y * (1 - y) for y = sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Any, y: Any) -> Any:
+        ctx.save_inputs(0, 1)
+        return g * (y * (1 - y))
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        g, y = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        return (gg * y * (1 - y) if n[0] else None, gg * g * (1 - y * 2) if n[1] else None)
+
+
+class ThresholdBackward(Primitive):
+    """grad where y > 0, else 0 (relu's rule; the mask is constant, so its own rule is too)."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Any, y: Any) -> Any:
+        ctx.save_inputs(1)
+        return g * (y > 0)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        (y,) = ctx.saved_tensors
+        return (ThresholdBackward.apply(gg, y) if ctx.needs_input_grad[0] else None, None)
+
+
+def tanh_backward(grad: Tensor, output: Tensor) -> Tensor:
+    """d tanh: grad * (1 - output**2)."""
+    return TanhBackward.apply(grad, output)
+
+
+def sigmoid_backward(grad: Tensor, output: Tensor) -> Tensor:
+    """d sigmoid: grad * output * (1 - output)."""
+    return SigmoidBackward.apply(grad, output)
+
+
+def threshold_backward(grad: Tensor, output: Tensor) -> Tensor:
+    """d relu: grad where output > 0 (subgradient 0 at 0, as PyTorch)."""
+    return ThresholdBackward.apply(grad, output)
+
+
+__all__: list[str] = []  # internal helpers for rules, not part of ng.*

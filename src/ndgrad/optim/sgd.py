@@ -1,0 +1,47 @@
+"""SGD with momentum, dampening, Nesterov, weight decay and maximize (PyTorch's update)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .optimizer import Optimizer, _check, _grad, required
+
+
+class SGD(Optimizer):
+    """p -= lr * d, where d is the gradient (plus weight decay) or its momentum buffer
+    ``b = momentum * b + (1 - dampening) * g`` (Nesterov: ``d = g + momentum * b``)."""
+
+    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: Any = None, differentiable: bool = False,
+                 fused: Any = None) -> None:
+        if lr is not required:
+            _check("learning rate", lr)
+        _check("momentum value", momentum)
+        _check("weight_decay value", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
+                                  "weight_decay": weight_decay, "nesterov": nesterov,
+                                  "maximize": maximize})
+
+    def _update(self, group: dict, params: list) -> None:
+        lr, momentum = group["lr"], group["momentum"]
+        plain = not momentum and not group["weight_decay"] and not group["maximize"]
+        for p in params:
+            if plain:  # the hot path: one fused multiply-subtract per parameter
+                p._data -= lr * p._grad._data
+                continue
+            g = _grad(p, group)
+            if momentum:
+                state = self.state.setdefault(p, {})
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = self._zeros_state(p)
+                    buf._data[...] = g
+                else:
+                    b = buf._data
+                    b *= momentum
+                    b += (1 - group["dampening"]) * g
+                g = g + momentum * buf._data if group["nesterov"] else buf._data
+            p._data -= lr * g
