@@ -48,7 +48,7 @@ class Tensor(TensorOps):
         self._rg = False
         self.grad_fn = None
         self._out_idx = 0
-        self._version = [0]
+        self._version = None  # made on the first in-place write or detach()
         self._hooks = None
         if requires_grad:
             self.requires_grad_(True)
@@ -63,7 +63,7 @@ class Tensor(TensorOps):
         t._rg = requires_grad
         t.grad_fn = grad_fn
         t._out_idx = out_idx
-        t._version = [0] if version is None else version
+        t._version = version
         t._hooks = None
         return t
 
@@ -157,6 +157,8 @@ class Tensor(TensorOps):
 
     def detach(self) -> Tensor:
         """A new leaf sharing storage (and version counter) that does not require grad."""
+        if self._version is None:
+            self._version = [0]
         return Tensor._make(self._data, False, None, 0, self._version)
 
     def detach_(self) -> Tensor:
@@ -177,10 +179,15 @@ class Tensor(TensorOps):
 
     @property
     def _base_version(self) -> int:
-        return self._version[0]
+        v = self._version
+        return 0 if v is None else v[0]
 
     def _bump(self) -> None:
-        self._version[0] += 1
+        v = self._version
+        if v is None:
+            self._version = [1]
+        else:
+            v[0] += 1
 
     # ---- array attributes
     @property
@@ -323,7 +330,7 @@ class Tensor(TensorOps):
                 f"output type {self._data.dtype}. Use the out-of-place op instead.")
         if result._data is not self._data:
             xp.copyto(self._data, result._data, casting="same_kind")
-        self._version[0] += 1
+        self._bump()
         node = result.grad_fn
         if node is not None:
             self.grad_fn = node

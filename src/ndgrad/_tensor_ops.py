@@ -102,13 +102,13 @@ class TensorOps:
         self._check_inplace()
         from_ = _ops.rand_like_data(self, "uniform", a, b)
         self._data[...] = from_
-        self._version[0] += 1
+        self._bump()
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         self._check_inplace()
         self._data[...] = _ops.rand_like_data(self, "normal", mean, std)
-        self._version[0] += 1
+        self._bump()
         return self
 
     # ---- conversions
@@ -233,7 +233,8 @@ class TensorOps:
         return _ops.scatter_add(self, dim, index, src)
     def index_select(self, dim: int, index: Any) -> Tensor:
         return _ops.index_select(self, dim, index)
-    def masked_fill(self, mask: Any, value: Any) -> Tensor: return _ops.masked_fill(self, mask, value)
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _ops.masked_fill(self, mask, value)
     def take(self, index: Any) -> Tensor: return _ops.take(self, index)
     def repeat_interleave(self, repeats: Any, dim: Any = None) -> Tensor:
         return _ops.repeat_interleave(self, repeats, dim)

@@ -47,7 +47,7 @@ class BackwardNode(Node):
             return
         ts = tuple([fwd[i] for i in indices])
         self._saved += ts
-        self._saved_ver += tuple([t._version[0] for t in ts])
+        self._saved_ver += tuple([0 if t._version is None else t._version[0] for t in ts])
 
     def save_outputs(self, *indices: int) -> None:
         """Save outputs at ``indices``; they are kept as arrays to avoid a reference cycle."""
@@ -187,7 +187,8 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     node.out_meta = ((out.shape, out.dtype),)
     node._out_refs = (_ref(result),)
     if node._save_out is not None:
-        node._saved += (_SavedOutput(out, result._version, 0, True),)
+        result._version = vc = [0]
+        node._saved += (_SavedOutput(out, vc, 0, True),)
         node._saved_ver += (0,)
     return result
 
@@ -202,6 +203,8 @@ def _record_outputs(node: Any, out: tuple) -> tuple:
     node._out_refs = tuple([_ref(o) for o in res])
     idx = node._save_out
     if idx is not None:
+        for i in idx:
+            res[i]._version = [0]
         node._saved += tuple([_SavedOutput(res[i]._data, res[i]._version, i, True) for i in idx])
         node._saved_ver += (0,) * len(idx)
     return tuple(res)
@@ -243,12 +246,12 @@ class Function(_FunctionBase):
         for i, o in enumerate(outs):
             if isinstance(o, Tensor):
                 if id(o) in input_ids and id(o) not in dirty_ids:
-                    o = Tensor._make(o._data, False, None, 0, o._version)  # a view, not the input
+                    o = o.detach()  # a view sharing the version counter, not the input
                 elif id(o) in dirty_ids:
                     if record and o._rg and o.grad_fn is None:
                         raise RuntimeError("a leaf Variable that requires grad has been used in "
                                            "an in-place operation.")
-                    o._version[0] += 1
+                    o._bump()
             elif isinstance(o, (ndarray, _generic)) or _backend.array_module(o) is not _backend.np:
                 o = Tensor._make(_as_array(o))
             elif o is not None:
@@ -283,11 +286,13 @@ class Function(_FunctionBase):
                     saved.append(None)
                     vers.append(0)
                 elif record and id(t) in out_pos and t.grad_fn is node:
+                    if t._version is None:
+                        t._version = [0]
                     saved.append(_SavedOutput(t._data, t._version, out_pos[id(t)], True))
                     vers.append(t._version[0])
                 else:
                     saved.append(t)
-                    vers.append(t._version[0])
+                    vers.append(t._base_version)
             node._saved, node._saved_ver = tuple(saved), tuple(vers)
         return tuple(outs) if is_tuple else outs[0]
 

@@ -139,7 +139,8 @@ class Node:
                     raise RuntimeError(_version_msg(entry.unpack(self), self, entry, cur, ver))
                 out.append(_TENSOR_FACTORY[0](entry.data, True, self, entry.index, entry.version))
             else:
-                cur = entry._version[0]
+                v = entry._version
+                cur = 0 if v is None else v[0]
                 if cur != ver:
                     raise RuntimeError(_version_msg(entry, self, entry, cur, ver))
                 out.append(entry)

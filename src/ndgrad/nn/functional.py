@@ -224,8 +224,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             rm += m * mean._data.reshape(-1).astype(rm.dtype, copy=False)
             rv *= 1 - m
             rv += m * (n / (n - 1)) * var._data.reshape(-1).astype(rv.dtype, copy=False)
-            running_mean._version[0] += 1
-            running_var._version[0] += 1
+            running_mean._bump()
+            running_var._bump()
         out = diff / ops.sqrt(var + eps)
     else:
         if running_mean is None or running_var is None:

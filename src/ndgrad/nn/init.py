@@ -54,7 +54,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 def _fill(tensor: Tensor, arr: Any) -> Tensor:
     data = tensor._data
     data[...] = _backend.to_device(arr.astype(data.dtype, copy=False), tensor.device)
-    tensor._version[0] += 1
+    tensor._bump()
     return tensor
 
 
@@ -84,7 +84,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     tensor._data[...] = val
-    tensor._version[0] += 1
+    tensor._bump()
     return tensor
 
 
@@ -101,7 +101,7 @@ def eye_(tensor: Tensor) -> Tensor:
         raise ValueError("Only tensors with 2 dimensions are supported")
     xp = _backend.array_module(tensor._data)
     tensor._data[...] = xp.eye(*tensor.shape, dtype=tensor.dtype)
-    tensor._version[0] += 1
+    tensor._bump()
     return tensor
 
 

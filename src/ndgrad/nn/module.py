@@ -396,7 +396,7 @@ class Module:
                     t._data = src.astype(t._data.dtype, copy=True)
                 else:
                     t._data[...] = src
-                t._version[0] += 1
+                t._bump()
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- repr

@@ -58,7 +58,7 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1
-            self.num_batches_tracked._version[0] += 1
+            self.num_batches_tracked._bump()
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked._data)
         use_batch = self.training or self.running_mean is None
