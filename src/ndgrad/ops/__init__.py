@@ -5,6 +5,20 @@ Each family module lists its public names in ``__all__``; add an op there and it
 
 from __future__ import annotations
 
+from . import (  # noqa: E402
+    binary,
+    compare,
+    convert,
+    indexing,
+    join,
+    linalg,
+    reduction,
+    rounding,
+    select,
+    shape,
+    softmaxes,
+    unary,
+)
 from .binary import *  # noqa: F403
 from .compare import *  # noqa: F403
 from .convert import *  # noqa: F403
@@ -13,12 +27,11 @@ from .interop import array_function, array_ufunc
 from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .reduction import *  # noqa: F403
+from .rounding import *  # noqa: F403
+from .select import *  # noqa: F403
 from .shape import *  # noqa: F403
-from .softmax import *  # noqa: F403
-from .softmax import __all__ as _softmax_all  # the name softmax is the function
+from .softmaxes import *  # noqa: F403
 from .unary import *  # noqa: F403
 
-from . import binary, compare, convert, indexing, join, linalg, reduction, shape, unary
-
-__all__ = [name for m in (binary, compare, convert, indexing, join, linalg, reduction, shape,
-                          unary) for name in m.__all__] + _softmax_all
+__all__ = [name for m in (binary, compare, convert, indexing, join, linalg, reduction, rounding,
+                          select, shape, softmaxes, unary) for name in m.__all__]

@@ -1,5 +1,5 @@
-"""Binary elementwise ops with NumPy broadcasting: add sub mul div pow maximum minimum arctan2
-clamp where floor_divide remainder fmod.
+"""Binary arithmetic with NumPy broadcasting: add sub mul div pow (selection ops live in
+``select.py``, rounding division in ``rounding.py``).
 
 Tensor-with-Python-scalar forms are separate primitives that save no tensor (so ``2 * x`` can
 be backpropagated twice, as in PyTorch) and never upcast the tensor's dtype. Tensor-tensor forms
@@ -14,11 +14,30 @@ from typing import Any
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from ._common import float_input, is_scalar, pair, promote_int, to_tensor
+from ..autograd.grad_mode import _state as _grad_state
+from ._common import float_input, pair, promote_int, to_tensor
 from ._shape_utils import broadcast_shapes
 from .unary import log
 
 _PY_NUM = (int, float)
+_make = Tensor._make
+
+
+def _fast(x: Any, y: Any) -> int:
+    """The common case, decided with a few identity checks: 1 = two float Tensors of one dtype
+    and shape, 2 = a float Tensor and a Python number; 0 = anything else (the general path).
+    Plus 4 when a graph must be recorded. Other cases take the checked, promoting path."""
+    if type(x) is not Tensor:
+        return 0
+    a = x._data
+    if type(y) is Tensor:
+        b = y._data
+        if a.dtype is not b.dtype or a.shape != b.shape or a.dtype.kind != "f":
+            return 0
+        return 5 if _grad_state.enabled and (x._rg or y._rg) else 1
+    if (type(y) is float or type(y) is int) and a.dtype.kind == "f":
+        return 6 if _grad_state.enabled and x._rg else 2
+    return 0
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
@@ -251,6 +270,14 @@ class RPowScalar(Primitive):
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input + alpha * other, broadcasting."""
+    if alpha == 1:
+        k = _fast(input, other)
+        if k == 1:
+            return _make(input._data + other._data)
+        if k == 2:
+            return _make(input._data + other)
+        if k == 5:
+            return Add.apply(input, other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = other * alpha
         if isinstance(c, float):
@@ -268,6 +295,14 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input - alpha * other, broadcasting."""
+    if alpha == 1:
+        k = _fast(input, other)
+        if k == 1:
+            return _make(input._data - other._data)
+        if k == 2:
+            return _make(input._data - other)
+        if k == 5:
+            return Sub.apply(input, other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = -other * alpha
         if isinstance(c, float):
@@ -293,6 +328,15 @@ def rsub(input: Tensor, other: Any) -> Tensor:
 
 def mul(input: Any, other: Any) -> Tensor:
     """input * other, broadcasting."""
+    k = _fast(input, other)
+    if k == 1:
+        return _make(input._data * other._data)
+    if k == 2:
+        return _make(input._data * other)
+    if k == 5:
+        return Mul.apply(input, other)
+    if k == 6:
+        return MulScalar.apply(input, c=other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         if isinstance(other, float):
             input = promote_int(input)
@@ -307,8 +351,18 @@ def mul(input: Any, other: Any) -> Tensor:
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """input / other (true division; ints give the default float)."""
+    if rounding_mode is None:
+        k = _fast(input, other)
+        if k == 1:
+            return _make(input._data / other._data)
+        if k == 2:
+            return _make(input._data / other)
+        if k == 5:
+            return Div.apply(input, other)
     if rounding_mode is not None:
-        return _rounded_div(input, other, rounding_mode)
+        from .rounding import rounded_div  # rounding imports this module
+
+        return rounded_div(input, other, rounding_mode)
     if type(other) in _PY_NUM and type(input) is Tensor:
         return DivScalar.apply(float_input(input), c=other)
     if type(input) in _PY_NUM and type(other) is Tensor:
@@ -345,121 +399,6 @@ def rpow(input: Tensor, other: Any) -> Tensor:
     return pow(other, input)
 
 
-class Maximum(Primitive):
-    @staticmethod
-    def forward(ctx: Any, x: Any, y: Any) -> Any:
-        ctx.save_inputs(0, 1)
-        return array_module(x).maximum(x, y)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple:
-        x, y = ctx.saved_tensors
-        return _split(grad, x > y, x == y, ctx.needs_input_grad)
-
-
-class Minimum(Primitive):
-    @staticmethod
-    def forward(ctx: Any, x: Any, y: Any) -> Any:
-        ctx.save_inputs(0, 1)
-        return array_module(x).minimum(x, y)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple:
-        x, y = ctx.saved_tensors
-        return _split(grad, x < y, x == y, ctx.needs_input_grad)
-
-
-def _split(grad: Tensor, wins: Tensor, tie: Tensor, n: tuple) -> tuple:
-    if tie.any():  # tie: each input gets half the gradient (PyTorch's rule)
-        gx = grad * where(tie, 0.5, wins.to(grad.dtype))
-    else:
-        gx = where(wins, grad, 0.0)
-    return (gx if n[0] else None), (grad - gx if n[1] else None)
-
-
-def maximum(input: Any, other: Any) -> Tensor:
-    """Elementwise max, broadcasting; ties split the gradient half/half."""
-    x, y = _operands("maximum", input, other)
-    return Maximum.apply(x, y)
-
-
-def minimum(input: Any, other: Any) -> Tensor:
-    """Elementwise min, broadcasting; ties split the gradient half/half."""
-    x, y = _operands("minimum", input, other)
-    return Minimum.apply(x, y)
-
-
-class Atan2(Primitive):
-    @staticmethod
-    def forward(ctx: Any, x: Any, y: Any) -> Any:
-        ctx.save_inputs(0, 1)
-        return array_module(x).arctan2(x, y)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple:
-        x, y = ctx.saved_tensors
-        n = ctx.needs_input_grad
-        r = grad / (x * x + y * y)
-        return (r * y if n[0] else None, -(r * x) if n[1] else None)
-
-
-def arctan2(input: Any, other: Any) -> Tensor:
-    """Elementwise angle of the point (other, input), in (-pi, pi]."""
-    x, y = _operands("arctan2", input, other)
-    if x._data.dtype.kind in "iub":
-        x, y = float_input(x), float_input(y)
-    return Atan2.apply(x, y)
-
-
-class Clamp(Primitive):
-    """Clamp to Python-number bounds (either may be None)."""
-
-    _node_name = "ClampBackward1"
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, lo: Any, hi: Any) -> Any:
-        ctx.save_inputs(0)
-        ctx.lo, ctx.hi = lo, hi
-        if lo is not None and hi is not None and lo <= hi:
-            ctx.save_outputs(0)
-        xp = array_module(x)
-        if lo is None:
-            return xp.minimum(x, hi)
-        out = xp.maximum(x, lo)
-        if hi is None:
-            return out
-        return xp.minimum(out, hi, out=out) if out.ndim else xp.minimum(out, hi)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        x = ctx.saved_tensors[0]
-        lo, hi = ctx.lo, ctx.hi
-        # on a bound the gradient passes (PyTorch: where min <= x <= max)
-        if lo is None:
-            return grad * (x <= hi)
-        if hi is None:
-            return grad * (x >= lo)
-        if lo <= hi:
-            return grad * (ctx.saved_tensors[1] == x)  # out == x exactly when lo <= x <= hi
-        return grad * ((x >= lo) & (x <= hi))
-
-
-def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:
-    """Limit input to [min, max]; bounds are numbers or tensors, either may be None."""
-    x = to_tensor(input)
-    if min is None and max is None:
-        raise ValueError("clamp: min and max are both None. Hint: pass at least one bound.")
-    if (min is None or is_scalar(min)) and (max is None or is_scalar(max)):
-        if isinstance(min, float) or isinstance(max, float):
-            x = promote_int(x)
-        return Clamp.apply(x, lo=min, hi=max)
-    # tensor bounds: x keeps its value (and its gradient) on a bound; a bound gets the
-    # gradient where it is active (PyTorch's rule; only the grad_fn name differs)
-    if min is not None:
-        x = where(x < min, min, x)
-    if max is not None:
-        x = where(x > max, max, x)
-    return x
 
 
 class Where(Primitive):
@@ -493,84 +432,10 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     return Where.apply(cond, x, y)
 
 
-class DivRounded(Primitive):
-    """x / y rounded to a whole number ('floor' or 'trunc'): piecewise constant."""
-
-    _node_name = "DivBackward2"
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, y: Any, mode: str) -> Any:
-        xp = array_module(x)
-        if mode == "floor":
-            return xp.floor_divide(x, y)
-        if x.dtype.kind == "f":
-            return xp.trunc(x / y)
-        q = xp.floor_divide(x, y)  # integers: floor, then step toward zero where inexact
-        return q + ((q * y != x) & ((x < 0) != (y < 0)))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple:
-        n = ctx.needs_input_grad
-        zero = grad * 0  # zero almost everywhere, as PyTorch
-        return (zero if n[0] else None, zero if n[1] else None)
-
-
-def floor_divide(input: Any, other: Any) -> Tensor:
-    """floor(input / other) (Python's ``//``); zero gradient."""
-    return _rounded_div(input, other, "floor")
-
-
-def _rounded_div(input: Any, other: Any, mode: str) -> Tensor:
-    if mode not in ("floor", "trunc"):
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}. "
-                         "Hint: pass one of those.")
-    return DivRounded.apply(*_operands("div", input, other), mode=mode)
-
-
-class Remainder(Primitive):
-    """x - floor(x / y) * y (Python's ``%``: the sign of y); d/dx = 1, d/dy = -floor(x / y)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, y: Any, mode: str) -> Any:
-        ctx.mode = mode
-        if ctx.needs_input_grad[1]:
-            ctx.save_inputs(0, 1)
-        xp = array_module(x)
-        return xp.remainder(x, y) if mode == "floor" else xp.fmod(x, y)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple:
-        n = ctx.needs_input_grad
-        gy = None
-        if n[1]:
-            x, y = ctx.saved_tensors
-            gy = -grad * div(x, y, rounding_mode=ctx.mode)
-        return (grad if n[0] else None, gy)
-
-
-class Fmod(Remainder):
-    """x - trunc(x / y) * y (C's fmod: the sign of x); d/dx = 1, d/dy = -trunc(x / y)."""
-
-
-def remainder(input: Any, other: Any) -> Tensor:
-    """Python's ``%``: the result has the sign of ``other``."""
-    x, y = _operands("remainder", input, other)
-    return Remainder.apply(x, y, mode="floor")
-
-
-def fmod(input: Any, other: Any) -> Tensor:
-    """C's fmod: the result has the sign of ``input``."""
-    x, y = _operands("fmod", input, other)
-    return Fmod.apply(x, y, mode="trunc")
-
-
 true_divide = divide = div
 multiply = mul
 subtract = sub
 power = pow
-clip = clamp
-atan2 = arctan2
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "true_divide", "divide",
-           "multiply", "subtract", "power", "where", "maximum", "minimum", "arctan2", "atan2",
-           "clamp", "clip", "floor_divide", "remainder", "fmod"]
+           "multiply", "subtract", "power", "where"]

@@ -16,7 +16,8 @@ from .._tensor import Tensor
 from ..autograd.function import Primitive
 from ._common import float_input, to_tensor
 from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape, shape_arg
-from .binary import maximum, minimum, where
+from .binary import where
+from .select import maximum, minimum
 from .unary import exp
 
 

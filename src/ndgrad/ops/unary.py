@@ -11,6 +11,7 @@ from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from ._common import float_input, to_tensor
+from .grad_rules import sigmoid_backward, tanh_backward, threshold_backward
 
 
 class Neg(Primitive):
@@ -255,7 +256,7 @@ class Tanh(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (y,) = ctx.saved_outputs
-        return grad * (1 - y * y)
+        return tanh_backward(grad, y)
 
 
 class Sigmoid(Primitive):
@@ -279,7 +280,7 @@ class Sigmoid(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (y,) = ctx.saved_outputs
-        return grad * y * (1 - y)
+        return sigmoid_backward(grad, y)
 
 
 class Relu(Primitive):
@@ -292,7 +293,7 @@ class Relu(Primitive):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         # subgradient 0 at x == 0 (PyTorch's choice)
         (y,) = ctx.saved_outputs
-        return grad * (y > 0)
+        return threshold_backward(grad, y)
 
 
 class Abs(Primitive):

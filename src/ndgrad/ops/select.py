@@ -1,0 +1,134 @@
+"""Elementwise selection: maximum minimum clamp/clip, and arctan2 (ties split as PyTorch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._backend import array_module
+from .._tensor import Tensor
+from ..autograd.function import Primitive
+from ._common import float_input, is_scalar, promote_int, to_tensor
+from .binary import _operands, where
+
+
+class Maximum(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        ctx.save_inputs(0, 1)
+        return array_module(x).maximum(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, y = ctx.saved_tensors
+        return _split(grad, x > y, x == y, ctx.needs_input_grad)
+
+
+class Minimum(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        ctx.save_inputs(0, 1)
+        return array_module(x).minimum(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, y = ctx.saved_tensors
+        return _split(grad, x < y, x == y, ctx.needs_input_grad)
+
+
+def _split(grad: Tensor, wins: Tensor, tie: Tensor, n: tuple) -> tuple:
+    if tie.any():  # tie: each input gets half the gradient (PyTorch's rule)
+        gx = grad * where(tie, 0.5, wins.to(grad.dtype))
+    else:
+        gx = where(wins, grad, 0.0)
+    return (gx if n[0] else None), (grad - gx if n[1] else None)
+
+
+def maximum(input: Any, other: Any) -> Tensor:
+    """Elementwise max, broadcasting; ties split the gradient half/half."""
+    x, y = _operands("maximum", input, other)
+    return Maximum.apply(x, y)
+
+
+def minimum(input: Any, other: Any) -> Tensor:
+    """Elementwise min, broadcasting; ties split the gradient half/half."""
+    x, y = _operands("minimum", input, other)
+    return Minimum.apply(x, y)
+
+
+class Atan2(Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        ctx.save_inputs(0, 1)
+        return array_module(x).arctan2(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, y = ctx.saved_tensors
+        n = ctx.needs_input_grad
+        r = grad / (x * x + y * y)
+        return (r * y if n[0] else None, -(r * x) if n[1] else None)
+
+
+def arctan2(input: Any, other: Any) -> Tensor:
+    """Elementwise angle of the point (other, input), in (-pi, pi]."""
+    x, y = _operands("arctan2", input, other)
+    if x._data.dtype.kind in "iub":
+        x, y = float_input(x), float_input(y)
+    return Atan2.apply(x, y)
+
+
+class Clamp(Primitive):
+    """Clamp to Python-number bounds (either may be None)."""
+
+    _node_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, lo: Any, hi: Any) -> Any:
+        ctx.save_inputs(0)
+        ctx.lo, ctx.hi = lo, hi
+        if lo is not None and hi is not None and lo <= hi:
+            ctx.save_outputs(0)
+        xp = array_module(x)
+        if lo is None:
+            return xp.minimum(x, hi)
+        out = xp.maximum(x, lo)
+        if hi is None:
+            return out
+        return xp.minimum(out, hi, out=out) if out.ndim else xp.minimum(out, hi)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x = ctx.saved_tensors[0]
+        lo, hi = ctx.lo, ctx.hi
+        # on a bound the gradient passes (PyTorch: where min <= x <= max)
+        if lo is None:
+            return grad * (x <= hi)
+        if hi is None:
+            return grad * (x >= lo)
+        if lo <= hi:
+            return grad * (ctx.saved_tensors[1] == x)  # out == x exactly when lo <= x <= hi
+        return grad * ((x >= lo) & (x <= hi))
+
+
+def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:
+    """Limit input to [min, max]; bounds are numbers or tensors, either may be None."""
+    x = to_tensor(input)
+    if min is None and max is None:
+        raise ValueError("clamp: min and max are both None. Hint: pass at least one bound.")
+    if (min is None or is_scalar(min)) and (max is None or is_scalar(max)):
+        if isinstance(min, float) or isinstance(max, float):
+            x = promote_int(x)
+        return Clamp.apply(x, lo=min, hi=max)
+    # tensor bounds: x keeps its value (and its gradient) on a bound; a bound gets the
+    # gradient where it is active (PyTorch's rule; only the grad_fn name differs)
+    if min is not None:
+        x = where(x < min, min, x)
+    if max is not None:
+        x = where(x > max, max, x)
+    return x
+
+
+clip = clamp
+atan2 = arctan2
+
+__all__ = ["maximum", "minimum", "arctan2", "atan2", "clamp", "clip"]
