@@ -336,10 +336,6 @@ class Tensor(TensorOps):
             self.grad_fn = node
             self._out_idx = result._out_idx
             self._rg = True
-            refs = list(node._out_refs)
-            if result._out_idx < len(refs):
-                refs[result._out_idx] = weakref.ref(self)
-                node._out_refs = tuple(refs)
         return self
 
     # ---- operators

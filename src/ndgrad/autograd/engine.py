@@ -7,6 +7,7 @@ the requested inputs, count dependencies, run nodes from a ready stack, validate
 
 from __future__ import annotations
 
+import gc
 import sys
 import warnings
 from typing import Any
@@ -197,6 +198,7 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
         buf[i] = g if buf[i] is None else buf[i] + g
 
     owned: dict = {}
+    live_out = _live_outputs(list(deps)) if retain_path else None
     ready = [k for k in dict.fromkeys(root_keys) if deps.get(k) == 0]
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
@@ -231,7 +233,7 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
             if extra is not None:
                 _run_pre_hooks(n, extra, grads)
             if retain_path:
-                _retain_path(n, grads)
+                _retain_path(n, grads, live_out)
             if captures:
                 for i, g in enumerate(grads):
                     pos_list = captures.get((n, i))
@@ -319,11 +321,24 @@ def _run_pre_hooks(n: Node, extra: Any, grads: list) -> None:
             grads[:] = list(r)
 
 
-def _retain_path(n: Node, grads: list) -> None:
-    for i, ref in enumerate(n._out_refs):
-        t = ref() if ref is not None else None
-        if t is not None and grads[i] is not None:
-            t._grad = grads[i]
+def _retain_path(n: Node, grads: list, live: dict) -> None:
+    for t in live.get(n, ()):
+        g = grads[t._out_idx]
+        if g is not None:
+            t._grad = g
+
+
+def _live_outputs(nodes: list) -> dict:
+    """node -> the live Tensors it produced. Nodes keep no references to their outputs (no
+    cycles, no per-op weakref), so Chainer's ``retain_grad`` asks the garbage collector which
+    Tensors point at them: one heap scan, only on that rarely used path."""
+    nodeset = {n for n in nodes if isinstance(n, Node)}
+    found: dict = {}
+    if nodeset:
+        for obj in gc.get_referrers(*nodeset):
+            if isinstance(obj, Tensor) and obj.grad_fn in nodeset:
+                found.setdefault(obj.grad_fn, []).append(obj)
+    return found
 
 
 def _check_count(n: Node, outs: tuple) -> tuple:

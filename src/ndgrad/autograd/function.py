@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import traceback
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +21,6 @@ from .grad_mode import _state as _grad_state
 from .grad_mode import no_grad
 from .graph import Node, _SavedOutput
 
-_ref = weakref.ref
 _generic = _backend.generic
 
 
@@ -44,6 +42,12 @@ class BackwardNode(Node):
         """Save the forward's inputs at ``indices`` (as Tensors) for backward."""
         fwd = self._fwd
         if fwd is None:  # no graph is being recorded
+            return
+        if len(indices) == 1:
+            t = fwd[indices[0]]
+            v = t._version
+            self._saved += (t,)
+            self._saved_ver += (0 if v is None else v[0],)
             return
         ts = tuple([fwd[i] for i in indices])
         self._saved += ts
@@ -150,6 +154,8 @@ class Primitive(_FunctionBase):
 
 _make = Tensor._make
 _new = object.__new__
+_F32 = _backend.np.dtype("float32")
+_F64 = _backend.np.dtype("float64")
 
 
 def _record(cls: Any, inputs: tuple, params: dict) -> Any:
@@ -181,11 +187,16 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
         if type(out) is tuple:
             return _record_outputs(node, out)
         out = _as_array(out)
-    if out.dtype.kind not in "fc":  # integer/bool results never require grad
-        return _make(out)
-    result = _make(out, True, node, 0)
-    node.out_meta = ((out.shape, out.dtype),)
-    node._out_refs = (_ref(result),)
+    dt = out.dtype
+    if dt is not _F32 and dt is not _F64 and dt.kind not in "fc":
+        return _make(out)  # integer/bool results never require grad
+    result = _new(Tensor)  # Tensor._make inlined: this is the hottest line of every op
+    result._data = out
+    result._grad = result._version = result._hooks = None
+    result._rg = True
+    result.grad_fn = node
+    result._out_idx = 0
+    node.out_meta = ((out.shape, dt),)
     if node._save_out is not None:
         result._version = vc = [0]
         node._saved += (_SavedOutput(out, vc, 0, True),)
@@ -200,7 +211,6 @@ def _record_outputs(node: Any, out: tuple) -> tuple:
         diff = o.dtype.kind in "fc"
         res.append(_make(o, diff, node if diff else None, i))
     node.out_meta = tuple([(o._data.shape, o._data.dtype) for o in res])
-    node._out_refs = tuple([_ref(o) for o in res])
     idx = node._save_out
     if idx is not None:
         for i in idx:
@@ -230,7 +240,6 @@ class Function(_FunctionBase):
         node.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args])
         node.next_edges = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])
         node.out_meta = ()
-        node._out_refs = ()
         if len(tensors) != len(args):
             node.__dict__["_arg_is_tensor"] = tuple([isinstance(a, Tensor) for a in args])
         with no_grad():
@@ -263,10 +272,8 @@ class Function(_FunctionBase):
                 node.extra.trace = traceback.format_stack()[:-1]
             node.out_meta = tuple([(o._data.shape, o._data.dtype) if o is not None else ((), None)
                                    for o in outs])
-            refs = []
             for i, o in enumerate(outs):
                 if o is None:
-                    refs.append(None)
                     continue
                 if id(o) in non_diff or o._data.dtype.kind not in "fc":
                     node.extra.non_diff.add(i)
@@ -275,8 +282,6 @@ class Function(_FunctionBase):
                         o.grad_fn = None
                 else:
                     o._rg, o.grad_fn, o._out_idx = True, node, i
-                refs.append(_ref(o))
-            node._out_refs = tuple(refs)
         to_save = d.pop("_to_save", None)
         if to_save:
             out_pos = {id(o): i for i, o in enumerate(outs) if o is not None}

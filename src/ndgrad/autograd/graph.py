@@ -53,7 +53,6 @@ class Node:
         "_saved",            # saved Tensors or _SavedOutput entries; None once freed
         "_saved_ver",        # version of each saved entry at save time
         "_extra",            # None, or a NodeExtra with hooks/retain/anomaly state (rare)
-        "_out_refs",         # per output: weakref to the output Tensor
         "_fwd",              # the forward's inputs while forward runs (for save_inputs)
         "__dict__",          # op-specific attributes (ctx.dim = ...), created on first use
         "__weakref__",
@@ -67,7 +66,6 @@ class Node:
         self._saved = _NO_SAVED
         self._saved_ver = _NO_SAVED
         self._extra = None
-        self._out_refs = ()
         self._fwd = None
 
     @property
@@ -264,14 +262,6 @@ def iter_graph(root: Any) -> Iterator[Node | AccumulateGrad]:
             if nxt is not None and key not in seen:
                 seen.add(key)
                 stack.append(nxt)
-
-
-def out_ref(node: Node, index: int) -> Any:
-    """The live output Tensor ``index`` of ``node``, or None."""
-    refs = node._out_refs
-    if index >= len(refs) or refs[index] is None:
-        return None
-    return refs[index]()
 
 
 __all__ = ["Node", "NodeExtra", "AccumulateGrad", "RemovableHandle", "iter_graph", "FREED_MSG"]

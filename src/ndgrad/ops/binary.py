@@ -278,6 +278,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
             return _make(input._data + other)
         if k == 5:
             return Add.apply(input, other)
+        if k == 6:
+            return AddScalar.apply(input, c=other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = other * alpha
         if isinstance(c, float):
@@ -303,6 +305,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
             return _make(input._data - other)
         if k == 5:
             return Sub.apply(input, other)
+        if k == 6:
+            return AddScalar.apply(input, c=-other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = -other * alpha
         if isinstance(c, float):
@@ -359,6 +363,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
             return _make(input._data / other)
         if k == 5:
             return Div.apply(input, other)
+        if k == 6:
+            return DivScalar.apply(input, c=other)
     if rounding_mode is not None:
         from .rounding import rounded_div  # rounding imports this module
 
