@@ -203,6 +203,8 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
     anomaly = anomaly_mode._state.enabled
+    simple = inputs is None and not retain_path and not anomaly
+    old = None
     try:
         while ready:
             n = ready.pop()
@@ -210,7 +212,7 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
             if owned and buf:
                 for g in buf:
                     owned.pop(id(g), None)
-            if isinstance(n, Tensor):  # a leaf
+            if n.__class__ is Tensor or isinstance(n, Tensor):  # a leaf
                 g = buf[0] if buf else None
                 if g is None:
                     continue
@@ -228,6 +230,57 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                             result[pos] = g
                 continue
 
+            fn = n._fn
+            if simple and n._extra is None and fn._primitive and buf is not None and \
+                    len(buf) == 1 and buf[0] is not None:
+                # the common node: one output, no hooks; same steps as below, fewer checks
+                edges = n.next_edges
+                outs = fn.backward(n, buf[0])
+                if type(outs) is not tuple:
+                    outs = (outs,)
+                if len(outs) != len(edges):
+                    outs = _check_count(n, outs)
+                if not keep_graph and n._saved:
+                    n._saved = None
+                i = -1
+                for e in edges:
+                    i += 1
+                    if e is None:
+                        continue
+                    c, idx = e
+                    g = outs[i]
+                    if g is not None:
+                        if c.__class__ is Tensor or isinstance(c, Tensor):
+                            cd = c._data
+                            shape, dtype = cd.shape, cd.dtype
+                            if type(g) is not Tensor or g._data.shape != shape or (
+                                    g._data.dtype is not dtype and g._data.dtype != dtype):
+                                g = _validate(n, i, g, shape, dtype, create_graph)
+                            cbuf = buffers.get(c)
+                            if cbuf is None:
+                                buffers[c] = [g]
+                            else:
+                                cbuf[0] = g if cbuf[0] is None else _add(cbuf[0], g, owned,
+                                                                         create_graph)
+                        else:
+                            shape, dtype = c.out_meta[idx]
+                            if type(g) is not Tensor or g._data.shape != shape or (
+                                    g._data.dtype is not dtype and g._data.dtype != dtype):
+                                g = _validate(n, i, g, shape, dtype, create_graph)
+                            cbuf = buffers.get(c)
+                            if cbuf is None:
+                                cbuf = buffers[c] = [None] * len(c.out_meta)
+                                cbuf[idx] = g
+                            else:
+                                old = cbuf[idx]
+                                cbuf[idx] = g if old is None else _add(old, g, owned,
+                                                                       create_graph)
+                    d = deps[c] - 1
+                    deps[c] = d
+                    if d == 0:
+                        ready.append(c)
+                outs = g = old = None  # drop references so leaf grads can be taken without a copy
+                continue
             grads = buf if buf is not None else [None] * len(n.out_meta)
             extra = n._extra
             if extra is not None:
@@ -247,7 +300,6 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                     continue
             else:
                 live = None
-            fn = n._fn
             if extra is None and len(grads) == 1 and fn._primitive and not anomaly:
                 g = grads[0]
                 if g is None:

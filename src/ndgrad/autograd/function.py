@@ -53,6 +53,13 @@ class BackwardNode(Node):
         self._saved += ts
         self._saved_ver += tuple([0 if t._version is None else t._version[0] for t in ts])
 
+    @property
+    def saved_inputs(self) -> tuple:
+        """Primitives: the inputs named by ``save_inputs``, in that order."""
+        if self._save_out is None:  # no outputs saved: everything saved is an input
+            return self._unpack_saved()
+        return Node.saved_inputs.fget(self)
+
     def save_outputs(self, *indices: int) -> None:
         """Save outputs at ``indices``; they are kept as arrays to avoid a reference cycle."""
         if self._fwd is None:
@@ -141,8 +148,11 @@ class Primitive(_FunctionBase):
             for t in inputs:
                 if t._rg:
                     return _record(cls, inputs, params)
-        if len(inputs) == 1:
+        n = len(inputs)
+        if n == 1:
             out = cls.forward(_NULL_CTX, inputs[0]._data, **params)
+        elif n == 2:
+            out = cls.forward(_NULL_CTX, inputs[0]._data, inputs[1]._data, **params)
         else:
             out = cls.forward(_NULL_CTX, *[t._data for t in inputs], **params)
         if type(out) is not ndarray:

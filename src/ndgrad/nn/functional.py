@@ -11,6 +11,7 @@ from typing import Any
 from .. import _backend, ops
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+from ..ops.linalg import MatMul
 from ..random import default_generator
 from . import _conv
 from ._loss import (
@@ -54,7 +55,7 @@ class Linear(Primitive):
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, w = ctx.saved_inputs
         need = ctx.needs_input_grad
-        gx = ops.matmul(grad, w) if need[0] else None
+        gx = MatMul.apply(grad, w) if need[0] else None  # shapes are known to fit
         gw = None
         if need[1]:
             if x.ndim == 2:
