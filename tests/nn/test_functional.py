@@ -308,3 +308,19 @@ def test_loss_modules_match_functional():
     assert nn.L1Loss()(z, t).item() == pytest.approx(float(np.abs(z.numpy() - t.numpy()).mean()))
     s = F.sigmoid(z)
     assert nn.BCELoss()(s, t).item() == pytest.approx(nn.BCEWithLogitsLoss()(z, t).item())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_index_fast_path_matches_general_path(reduction):
+    rng = np.random.default_rng(3)
+    x = ng.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    t = ng.tensor(np.array([0, 4, 2, 2]))
+    fast = F.cross_entropy(x, t, reduction=reduction)
+    assert type(fast.grad_fn).__name__ == "NllLossBackward0"
+    general = F.cross_entropy(x, t, weight=ng.ones(5, dtype=ng.float64), reduction=reduction)
+    np.testing.assert_allclose(fast.item(), general.item(), rtol=1e-12)
+    gf = ng.autograd.grad(fast, x)[0].numpy()
+    gg = ng.autograd.grad(general, x)[0].numpy()
+    np.testing.assert_allclose(gf, gg, rtol=1e-12)
+    assert ng.autograd.gradcheck(lambda a: F.cross_entropy(a, t, reduction=reduction), (x,))
+    assert ng.autograd.gradgradcheck(lambda a: F.cross_entropy(a, t, reduction=reduction), (x,))

@@ -72,7 +72,7 @@ def _steal(g: Tensor) -> bool:
     """True when ``g``'s array is referenced by ``g`` alone, so ``.grad`` may keep it as is."""
     arr = g._data
     return (arr.base is None and _getrefcount(arr) <= _ARRAY_REFS
-            and _getrefcount(g) <= _TENSOR_REFS and arr.flags.writeable)
+            and _getrefcount(g) <= _TENSOR_REFS)
 
 
 def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
@@ -104,15 +104,17 @@ def _zeros(meta: tuple, like: Any) -> Tensor:
     return Tensor._make(xp.zeros(meta[0], dtype=meta[1]))
 
 
-def _discover(roots: list) -> tuple[dict, dict | None]:
-    """deps: node -> number of edges into it from reachable nodes."""
+def _discover(roots: list, skip_leaves: bool = False) -> dict:
+    """deps: node -> number of edges into it from reachable nodes. With ``skip_leaves``,
+    leaves without hooks are left out: the engine adds into their ``.grad`` as each
+    gradient arrives instead of waiting for all of them."""
     deps: dict = {}
     for r in roots:
         deps.setdefault(r, 0)
     stack = list(deps)
     while stack:
         n = stack.pop()
-        if isinstance(n, Tensor):
+        if n.__class__ is Tensor or isinstance(n, Tensor):
             continue
         for e in n.next_edges:
             if e is None:
@@ -120,6 +122,8 @@ def _discover(roots: list) -> tuple[dict, dict | None]:
             c = e[0]
             if c in deps:
                 deps[c] += 1
+            elif skip_leaves and isinstance(c, Tensor) and not c._hooks:
+                continue
             else:
                 deps[c] = 1
                 stack.append(c)
@@ -184,7 +188,8 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                 targets.add(t.grad_fn)
         deps = _prune(root_keys, targets)
     else:
-        deps = _discover(root_keys)
+        deps = _discover(root_keys, skip_leaves=accumulate and not retain_path and
+                         not anomaly_mode._state.enabled)
     result: list = [None] * (len(inputs) if inputs is not None else 0)
 
     buffers: dict = {}
@@ -249,6 +254,14 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                         continue
                     c, idx = e
                     g = outs[i]
+                    if c not in deps:  # a plain leaf (see _discover): accumulate at once
+                        if g is not None:
+                            cd = c._data
+                            if type(g) is not Tensor or g._data.shape != cd.shape or (
+                                    g._data.dtype is not cd.dtype and g._data.dtype != cd.dtype):
+                                g = _validate(n, i, g, cd.shape, cd.dtype, create_graph)
+                            _accumulate_leaf(c, g, create_graph)
+                        continue
                     if g is not None:
                         if c.__class__ is Tensor or isinstance(c, Tensor):
                             cd = c._data
@@ -321,6 +334,12 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                     continue
                 c, idx = e
                 g = outs[i]
+                if c not in deps:  # a plain leaf (see _discover): accumulate at once
+                    if g is not None:
+                        cd = c._data
+                        _accumulate_leaf(c, _validate(n, i, g, cd.shape, cd.dtype, create_graph),
+                                         create_graph)
+                    continue
                 if g is not None:
                     if isinstance(c, Tensor):
                         cd = c._data

@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import _state as _grad_state
 from .grad_mode import no_grad
-from .graph import Node, _SavedOutput
+from .graph import FREED_MSG, Node, _SavedOutput
 
 _generic = _backend.generic
 
@@ -49,16 +49,34 @@ class BackwardNode(Node):
             self._saved += (t,)
             self._saved_ver += (0 if v is None else v[0],)
             return
+        if len(indices) == 2:
+            a, b = fwd[indices[0]], fwd[indices[1]]
+            va, vb = a._version, b._version
+            self._saved += (a, b)
+            self._saved_ver += (0 if va is None else va[0], 0 if vb is None else vb[0])
+            return
         ts = tuple([fwd[i] for i in indices])
         self._saved += ts
         self._saved_ver += tuple([0 if t._version is None else t._version[0] for t in ts])
 
     @property
-    def saved_inputs(self) -> tuple:
-        """Primitives: the inputs named by ``save_inputs``, in that order."""
-        if self._save_out is None:  # no outputs saved: everything saved is an input
-            return self._unpack_saved()
-        return Node.saved_inputs.fget(self)
+    def saved_tensors(self) -> tuple:
+        """What was saved for backward (raises once freed, or if modified in place)."""
+        if self._save_out is None:  # a primitive that saved inputs only: check versions
+            saved = self._saved
+            if saved is None:
+                raise RuntimeError(FREED_MSG)
+            for t, ver in zip(saved, self._saved_ver):
+                v = t._version
+                if v is not None and v[0] != ver:
+                    return self._unpack_saved()  # raises the version error
+            return saved
+        return self._unpack_saved()
+
+    saved_inputs = property(
+        lambda self: (self.saved_tensors if self._save_out is None
+                      else Node.saved_inputs.fget(self)),
+        doc="Primitives: the inputs named by ``save_inputs``, in that order.")
 
     def save_outputs(self, *indices: int) -> None:
         """Save outputs at ``indices``; they are kept as arrays to avoid a reference cycle."""
@@ -159,7 +177,12 @@ class Primitive(_FunctionBase):
             if type(out) is tuple:
                 return tuple([_make(_as_array(o)) for o in out])
             out = _as_array(out)
-        return _make(out)
+        t = _new(Tensor)  # Tensor._make inlined (hot: every op without a graph)
+        t._data = out
+        t._grad = t._version = t._hooks = t.grad_fn = None
+        t._rg = False
+        t._out_idx = 0
+        return t
 
 
 _make = Tensor._make
@@ -186,6 +209,11 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
         node.next_edges = ((fx, x._out_idx) if fx is not None else ((x, 0) if x._rg else None),
                            (fy, y._out_idx) if fy is not None else ((y, 0) if y._rg else None))
         out = cls.forward(node, x._data, y._data, **params)
+    elif len(inputs) == 3:
+        x, y, z = inputs
+        node.needs_input_grad = (x._rg, y._rg, z._rg)
+        node.next_edges = (_edge(x), _edge(y), _edge(z))
+        out = cls.forward(node, x._data, y._data, z._data, **params)
     else:
         node.needs_input_grad = tuple([t._rg for t in inputs])
         node.next_edges = tuple([_edge(t) for t in inputs])
@@ -245,7 +273,7 @@ class Function(_FunctionBase):
         node = object.__new__(cls._backward_cls)
         node._saved = node._saved_ver = ()
         node._extra = None
-        node._save_out = None
+        node._save_out = ()  # not None: saved entries may be outputs or None (general unpack)
         node._fwd = args
         node.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args])
         node.next_edges = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])

@@ -231,6 +231,70 @@ class SoftmaxCrossEntropyGrad(Primitive):
         return gx, ggrad
 
 
+class IndexCrossEntropy(Primitive):
+    """The common case of cross_entropy: (N, C) logits, class indices, mean or sum. It picks
+    the target logits by index instead of building a one-hot matrix (fewer array passes)."""
+
+    _node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, t: Any, scale: float) -> Any:
+        xp = _backend.array_module(x)
+        z = x - x.max(axis=1, keepdims=True)
+        e = xp.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        rows = xp.arange(t.shape[0])
+        loss = (xp.log(s).sum() - z[rows, t].sum()) * scale
+        if ctx._fwd is not None:
+            ctx.save_inputs(0)
+            e /= s
+            ctx.p, ctx.t, ctx.scale = e, t, scale
+        return xp.asarray(loss, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return IndexCrossEntropyGrad.apply(x, grad, p=ctx.p, t=ctx.t, scale=ctx.scale)
+
+
+class IndexCrossEntropyGrad(Primitive):
+    """gx = (softmax(x) - onehot(t)) * scale * grad; double backward as SoftmaxCrossEntropyGrad's
+    with the one-hot matrix made only then."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, grad: Any, p: Any, t: Any, scale: float) -> Any:
+        if ctx._fwd is not None:
+            ctx.save_inputs(0, 1)
+            ctx.t, ctx.scale, ctx.total = t, scale, True
+        g = p.copy()
+        g[_backend.array_module(p).arange(t.shape[0]), t] -= 1
+        g *= grad * scale
+        return g
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        x = ctx.saved_inputs[0]
+        xp = _backend.array_module(x._data)
+        tm = xp.zeros(x.shape, dtype=x.dtype)
+        tm[xp.arange(ctx.t.shape[0]), ctx.t] = ctx.scale
+        ctx.tm = tm
+        return SoftmaxCrossEntropyGrad.backward(ctx, gg)
+
+
+def _index_fast_path(input: Tensor, target: Any, weight: Any, ignore_index: int,
+                     reduction: str, label_smoothing: float) -> Any:
+    """The target array when cross_entropy can take IndexCrossEntropy, else None."""
+    if weight is not None or label_smoothing or reduction == "none" or input.ndim != 2:
+        return None
+    t = target._data if isinstance(target, Tensor) else target
+    n, c = input.shape
+    if getattr(t, "ndim", None) != 1 or t.dtype.kind not in "iu" or t.shape[0] != n or not n:
+        return None
+    if 0 <= ignore_index < c or t.min() < 0 or t.max() >= c:
+        return None  # ignored or out-of-range targets: the general path says which
+    return t
+
+
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -239,6 +303,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     _check_reduction(reduction, "cross_entropy")
     if isinstance(target, Tensor) and target._rg:  # soft targets that need a gradient
         return _soft_cross_entropy(input, target, weight, label_smoothing, reduction)
+    t = _index_fast_path(input, target, weight, ignore_index, reduction, label_smoothing)
+    if t is not None:
+        return IndexCrossEntropy.apply(input, t=t, scale=1.0 / t.shape[0] if reduction == "mean"
+                                       else 1.0)
     tm, none_shape = _target_matrix(target, input, weight, ignore_index, label_smoothing,
                                     reduction, "cross_entropy")
     x2, _ = _class_last(input, "cross_entropy")
