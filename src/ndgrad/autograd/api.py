@@ -33,7 +33,9 @@ def _seed(outputs: tuple, grad_outputs: Any, implicit_ones: bool, api: str) -> l
             if o._data.size != 1 and not implicit_ones:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             xp = _backend.array_module(o._data)
-            seeds.append(Tensor._make(xp.ones(o._data.shape, dtype=o._data.dtype)))
+            d = o._data
+            seeds.append(Tensor._make(xp.ones(d.shape, dtype=d.dtype) if d.ndim else
+                                      xp.array(1, dtype=d.dtype)))
             continue
         if not isinstance(g, Tensor):
             g = Tensor(g) if not hasattr(g, "dtype") else Tensor._make(g)

@@ -81,7 +81,10 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         leaf._grad = g if old is None else old + g
         return
     if old is None:
-        leaf._grad = Tensor._make(g._data if _steal(g) else g._data.copy())
+        if g.grad_fn is None and not g._rg and _steal(g):
+            leaf._grad = g  # nothing else can see it: keep the very object
+        else:
+            leaf._grad = Tensor._make(g._data.copy())
     elif old._data.flags.writeable and old._data.base is None and old._rg is False:
         old._data += g._data  # the engine's own buffer: accumulate in place
     else:

@@ -212,7 +212,10 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     elif len(inputs) == 3:
         x, y, z = inputs
         node.needs_input_grad = (x._rg, y._rg, z._rg)
-        node.next_edges = (_edge(x), _edge(y), _edge(z))
+        fx, fy, fz = x.grad_fn, y.grad_fn, z.grad_fn
+        node.next_edges = ((fx, x._out_idx) if fx is not None else ((x, 0) if x._rg else None),
+                           (fy, y._out_idx) if fy is not None else ((y, 0) if y._rg else None),
+                           (fz, z._out_idx) if fz is not None else ((z, 0) if z._rg else None))
         out = cls.forward(node, x._data, y._data, z._data, **params)
     else:
         node.needs_input_grad = tuple([t._rg for t in inputs])

@@ -240,11 +240,17 @@ class IndexCrossEntropy(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, t: Any, scale: float) -> Any:
         xp = _backend.array_module(x)
-        z = x - x.max(axis=1, keepdims=True)
+        add = xp.add.reduce  # the ufunc reductions: no Python wrapper around .sum()/.max()
+        z = x - xp.maximum.reduce(x, axis=1, keepdims=True)
         e = xp.exp(z)
-        s = e.sum(axis=1, keepdims=True)
+        s = add(e, axis=1, keepdims=True)
         rows = xp.arange(t.shape[0])
-        loss = (xp.log(s).sum() - z[rows, t].sum()) * scale
+        try:
+            picked = z[rows, t]
+        except IndexError:
+            raise IndexError(f"cross_entropy: Target {int(t.max())} is out of bounds for "
+                             f"{x.shape[1]} classes.") from None
+        loss = (add(xp.log(s), axis=None) - add(picked, axis=None)) * scale
         if ctx._fwd is not None:
             ctx.save_inputs(0)
             e /= s
@@ -290,9 +296,9 @@ def _index_fast_path(input: Tensor, target: Any, weight: Any, ignore_index: int,
     n, c = input.shape
     if getattr(t, "ndim", None) != 1 or t.dtype.kind not in "iu" or t.shape[0] != n or not n:
         return None
-    if 0 <= ignore_index < c or t.min() < 0 or t.max() >= c:
-        return None  # ignored or out-of-range targets: the general path says which
-    return t
+    if 0 <= ignore_index < c or t.min() < 0:
+        return None  # ignored or negative targets: the general path handles them
+    return t  # targets >= c raise in IndexCrossEntropy.forward
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
