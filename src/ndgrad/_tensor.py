@@ -314,8 +314,18 @@ class Tensor(TensorOps):
 
     # ---- in-place machinery
     def _check_inplace(self) -> None:
-        if self._rg and self.grad_fn is None and _grad_state.enabled:
-            raise RuntimeError(_LEAF_INPLACE_MSG)
+        if not _grad_state.enabled:
+            return
+        fn = self.grad_fn
+        if fn is None:
+            if self._rg:
+                raise RuntimeError(_LEAF_INPLACE_MSG)
+        elif fn._fn._view and self._data.base is not None:
+            raise RuntimeError(
+                f"in-place operation on a view ({type(fn).__name__}) of a tensor that is part "
+                "of the graph: ndgrad does not rewrite the base's history the way PyTorch "
+                "does, so the gradient would be wrong. Write into the base instead "
+                "(x[idx] = v), or clone() the view first.")
 
     def _inplace(self, result: Tensor) -> Tensor:
         """Write ``result`` into this tensor's storage and take over its history."""

@@ -72,3 +72,29 @@ def test_copy_and_fill():
     buf2 = ng.zeros(3)
     buf2.fill_(7)
     assert buf2.tolist() == [7.0, 7.0, 7.0]
+
+
+def test_views_share_the_version_counter():
+    x = ng.tensor([1.0, 2.0, 3.0])
+    w = ng.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    y = w * x  # saves x
+    v = x[1:]  # a basic-index view of x
+    v.add_(1)  # no graph involved in the view itself: allowed, and seen by x
+    assert x.tolist() == [1.0, 3.0, 4.0]
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_inplace_on_a_view_with_history_is_refused():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    for view in (h[0], h.reshape(2, 1), h.T):
+        with pytest.raises(RuntimeError, match="in-place operation on a view"):
+            view.mul_(3)
+    with pytest.raises(RuntimeError, match="in-place operation on a view"):
+        h[0][...] = 5.0
+    c = h[0].clone()
+    c.mul_(3)  # a copy is fine
+    h[0] = ng.tensor(7.0)  # writing into the base records the history
+    h.sum().backward()
+    assert x.grad.tolist() == [0.0, 2.0]

@@ -129,6 +129,7 @@ def _edge(t: Tensor) -> Any:
 class _FunctionBase:
     _backward_cls: type
     _primitive = False
+    _view = False  # True for ops whose output may be a view of input 0 (reshape, getitem, ...)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -175,13 +176,20 @@ class Primitive(_FunctionBase):
             out = cls.forward(_NULL_CTX, *[t._data for t in inputs], **params)
         if type(out) is not ndarray:
             if type(out) is tuple:
-                return tuple([_make(_as_array(o)) for o in out])
+                res = tuple([_make(_as_array(o)) for o in out])
+                if cls._view:
+                    for r in res:
+                        if r._data.base is not None:
+                            _share_version(inputs[0], r)
+                return res
             out = _as_array(out)
         t = _new(Tensor)  # Tensor._make inlined (hot: every op without a graph)
         t._data = out
         t._grad = t._version = t._hooks = t.grad_fn = None
         t._rg = False
         t._out_idx = 0
+        if cls._view and out.base is not None:
+            _share_version(inputs[0], t)
         return t
 
 
@@ -226,7 +234,7 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
         node.extra.trace = traceback.format_stack()[:-2]
     if type(out) is not ndarray:
         if type(out) is tuple:
-            return _record_outputs(node, out)
+            return _record_outputs(node, out, cls._view and inputs[0])
         out = _as_array(out)
     dt = out.dtype
     if dt is not _F32 and dt is not _F64 and dt.kind not in "fc":
@@ -238,6 +246,8 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     result.grad_fn = node
     result._out_idx = 0
     node.out_meta = ((out.shape, dt),)
+    if cls._view and out.base is not None:
+        _share_version(inputs[0], result)
     if node._save_out is not None:
         result._version = vc = [0]
         node._saved += (_SavedOutput(out, vc, 0, True),)
@@ -245,12 +255,23 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     return result
 
 
-def _record_outputs(node: Any, out: tuple) -> tuple:
+def _share_version(base: Tensor, view: Tensor) -> None:
+    """A view shares its base's version counter: writing through either is seen by both."""
+    v = base._version
+    if v is None:
+        v = base._version = [0]
+    view._version = v
+
+
+def _record_outputs(node: Any, out: tuple, view_of: Any) -> tuple:
     res = []
     for i, o in enumerate(out):
         o = _as_array(o)
         diff = o.dtype.kind in "fc"
-        res.append(_make(o, diff, node if diff else None, i))
+        r = _make(o, diff, node if diff else None, i)
+        if view_of is not False and o.base is not None:
+            _share_version(view_of, r)
+        res.append(r)
     node.out_meta = tuple([(o._data.shape, o._data.dtype) for o in res])
     idx = node._save_out
     if idx is not None:

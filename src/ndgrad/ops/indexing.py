@@ -60,6 +60,7 @@ def _no_repeats(index: Any) -> bool:
 
 
 class GetItem(Primitive):
+    _view = True  # the output may share the input's memory (and version counter)
     _node_name = "IndexBackward0"
 
     @staticmethod
@@ -123,8 +124,13 @@ def _index_error(op: str, e: Exception, shape: tuple, index: Any) -> IndexError:
 
 def getitem(input: Tensor, index: Any) -> Tensor:
     """``input[index]``: basic, advanced (integer arrays) and boolean indexing, as NumPy."""
+    idx = _norm_index(index)
+    if type(idx) is int or (type(idx) is tuple and idx and
+                            all(type(i) is int for i in idx) and len(idx) == input.ndim):
+        # all dims indexed by ints: NumPy would return a copied scalar; PyTorch a 0-d view
+        idx = (idx, Ellipsis) if type(idx) is int else idx + (Ellipsis,)
     try:
-        return GetItem.apply(input, index=_norm_index(index))
+        return GetItem.apply(input, index=idx)
     except IndexError as e:
         raise _index_error("getitem", e, input.shape, index) from None
 

@@ -29,6 +29,7 @@ class Cat(Primitive):
 
 class Split(Primitive):
     """One node, several outputs: the gradient of each piece goes back to its slice."""
+    _view = True  # the output may share the input's memory (and version counter)
 
     _node_name = "SplitWithSizesBackward0"
 

@@ -17,6 +17,7 @@ from ._shape_utils import normalize_dim, normalize_dims, shape_arg
 
 
 class Reshape(Primitive):
+    _view = True  # the output may share the input's memory (and version counter)
     @staticmethod
     def forward(ctx: Any, x: Any, shape: tuple) -> Any:
         ctx.in_shape = x.shape
@@ -28,6 +29,7 @@ class Reshape(Primitive):
 
 
 class Permute(Primitive):
+    _view = True  # the output may share the input's memory (and version counter)
     @staticmethod
     def forward(ctx: Any, x: Any, dims: tuple) -> Any:
         ctx.dims = dims
@@ -42,6 +44,7 @@ class Permute(Primitive):
 
 
 class BroadcastTo(Primitive):
+    _view = True  # the output may share the input's memory (and version counter)
     _node_name = "ExpandBackward0"
 
     @staticmethod
@@ -253,6 +256,7 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
 
 
 class Flip(Primitive):
+    _view = True  # the output may share the input's memory (and version counter)
     @staticmethod
     def forward(ctx: Any, x: Any, dims: tuple) -> Any:
         ctx.dims = dims
