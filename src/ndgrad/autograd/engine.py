@@ -177,9 +177,25 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
     (``accumulate=False``) or added to their ``.grad``. ``retain_path`` sets ``.grad`` on
     every live tensor along the path (Chainer's ``retain_grad``).
     """
-    root_keys = [r.grad_fn if r.grad_fn is not None else r for r in roots]
     captures: dict = {}  # (node, idx) of a non-leaf input -> position(s) in inputs
     leaf_targets: dict = {}
+    anomaly = anomaly_mode._state.enabled
+    if inputs is None and len(roots) == 1 and not retain_path:
+        # the common call, loss.backward(): one root, whose count is 0 (the graph is a DAG)
+        r = roots[0]
+        key = r.grad_fn
+        if key is None:
+            key = r
+            buffers: dict = {key: [grads[0]]}
+        else:
+            buf = [None] * len(key.out_meta)
+            buf[r._out_idx] = grads[0]
+            buffers = {key: buf}
+        deps = _discover([key], skip_leaves=accumulate and not anomaly)
+        ready = [key]
+        return _execute(deps, buffers, ready, keep_graph, create_graph, None, accumulate,
+                        False, captures, leaf_targets, [], anomaly)
+    root_keys = [r.grad_fn if r.grad_fn is not None else r for r in roots]
     if inputs is not None:
         targets = set()
         for pos, t in enumerate(inputs):
@@ -191,11 +207,10 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                 targets.add(t.grad_fn)
         deps = _prune(root_keys, targets)
     else:
-        deps = _discover(root_keys, skip_leaves=accumulate and not retain_path and
-                         not anomaly_mode._state.enabled)
+        deps = _discover(root_keys, skip_leaves=accumulate and not retain_path and not anomaly)
     result: list = [None] * (len(inputs) if inputs is not None else 0)
 
-    buffers: dict = {}
+    buffers = {}
     for key, r, g in zip(root_keys, roots, grads):
         if key not in deps:
             continue
@@ -205,12 +220,19 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
         i = r._out_idx if not isinstance(key, Tensor) else 0
         buf[i] = g if buf[i] is None else buf[i] + g
 
+    ready = [k for k in dict.fromkeys(root_keys) if deps.get(k) == 0]
+    return _execute(deps, buffers, ready, keep_graph, create_graph, inputs, accumulate,
+                    retain_path, captures, leaf_targets, result, anomaly)
+
+
+def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_graph: bool,
+             inputs: list | None, accumulate: bool, retain_path: bool, captures: dict,
+             leaf_targets: dict, result: list, anomaly: bool) -> list:
+    """Run the nodes from the ready stack until every gradient has arrived (steps 2-5)."""
     owned: dict = {}
     live_out = _live_outputs(list(deps)) if retain_path else None
-    ready = [k for k in dict.fromkeys(root_keys) if deps.get(k) == 0]
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
-    anomaly = anomaly_mode._state.enabled
     simple = inputs is None and not retain_path and not anomaly
     old = None
     try:
