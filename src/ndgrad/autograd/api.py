@@ -67,6 +67,23 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
              create_graph: bool = False, grad_variables: Any = None,
              inputs: Any = None) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves (or ``inputs``)."""
+    if type(tensors) is Tensor and inputs is None and grad_variables is None:
+        # the common call, loss.backward(): the same checks as below, for one tensor
+        d = tensors._data
+        if not tensors._rg:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                               "a grad_fn")
+        if grad_tensors is None:
+            if d.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            xp = _backend.array_module(d)
+            seed = Tensor._make(xp.ones(d.shape, dtype=d.dtype) if d.ndim else
+                                xp.array(1, dtype=d.dtype))
+        else:
+            (seed,) = _seed((tensors,), grad_tensors, False, "backward")
+        engine.run_backward([tensors], [seed],
+                            create_graph if retain_graph is None else retain_graph, create_graph)
+        return
     outputs = _as_tuple(tensors)
     if grad_variables is not None:
         grad_tensors = grad_variables
