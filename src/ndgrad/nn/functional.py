@@ -11,6 +11,7 @@ from typing import Any
 from .. import _backend, ops
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import is_grad_enabled
 from ..ops.linalg import MatMul
 from ..random import default_generator
 from . import _conv
@@ -55,6 +56,17 @@ class Linear(Primitive):
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, w = ctx.saved_inputs
         need = ctx.needs_input_grad
+        if not is_grad_enabled() and x._data.ndim == 2:
+            # no graph is being built: the same three products straight on the arrays (the
+            # training hot path); with create_graph the primitives below keep it differentiable
+            g, xa, wa = grad._data, x._data, w._data
+            make = Tensor._make
+            gx = make(g @ wa) if need[0] else None
+            gw = make(g.T @ xa) if need[1] else None
+            if len(need) == 2:
+                return gx, gw
+            return gx, gw, (make(_backend.array_module(g).add.reduce(g, axis=0))
+                            if need[2] else None)
         gx = MatMul.apply(grad, w) if need[0] else None  # shapes are known to fit
         gw = None
         if need[1]:
@@ -100,6 +112,9 @@ class OuterGrad(Primitive):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, for input (..., in) and weight (out, in)."""
+    xs, ws = input._data.shape, weight._data.shape
+    if len(ws) == 2 and xs and xs[-1] == ws[1]:  # the checked common case, no property calls
+        return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
     if input.shape[-1] != weight.shape[-1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({math.prod(input.shape[:-1])}x{input.shape[-1]} and "
