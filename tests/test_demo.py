@@ -55,3 +55,11 @@ def test_help_lists_options():
     assert res.returncode == 0
     for opt in ("--epochs", "--batch-size", "--lr", "--model", "--seed", "--out", "--plot"):
         assert opt in res.stdout
+
+
+def test_plot_writes_a_png(capsys, tmp_path):
+    pytest.importorskip("matplotlib")  # the viz extra; installed by the dev extra for CI
+    out, _, _, _ = run_demo(capsys, tmp_path, "--epochs", "1", "--plot")
+    png = tmp_path / "digits_cnn.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(png) in out
