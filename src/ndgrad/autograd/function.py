@@ -73,6 +73,23 @@ class BackwardNode(Node):
             return saved
         return self._unpack_saved()
 
+    @property
+    def saved_outputs(self) -> tuple:
+        """Primitives: the outputs named by ``save_outputs``, in that order."""
+        saved = self._saved
+        if saved is not None and len(saved) == 1 and type(saved[0]) is _SavedOutput:
+            e = saved[0]  # the common case (exp, tanh, sigmoid, relu...): one saved output
+            if e.version[0] == self._saved_ver[0]:
+                t = _new(Tensor)
+                t._data = e.data
+                t._grad = t._hooks = None
+                t._rg = True
+                t.grad_fn = self
+                t._out_idx = e.index
+                t._version = e.version
+                return (t,)
+        return Node.saved_outputs.fget(self)
+
     saved_inputs = property(
         lambda self: (self.saved_tensors if self._save_out is None
                       else Node.saved_inputs.fget(self)),
@@ -191,6 +208,37 @@ class Primitive(_FunctionBase):
         if cls._view and out.base is not None:
             _share_version(inputs[0], t)
         return t
+
+
+def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
+    """``cls.apply(x, c=c)`` for a one-input primitive whose parameter is a Python number,
+    without building a keyword dict (the hottest op shape: ``x * 2.0``, ``x + 1``)."""
+    if not (x._rg and _grad_state.enabled):
+        out = cls.forward(_NULL_CTX, x._data, c)
+        return _make(out if type(out) is ndarray else _as_array(out))
+    node = _new(cls._backward_cls)
+    node._saved = node._saved_ver = ()
+    node._extra = node._save_out = None
+    node._fwd = (x,)
+    fn = x.grad_fn
+    node.needs_input_grad = (True,)
+    node.next_edges = ((fn, x._out_idx) if fn is not None else (x, 0),)
+    out = cls.forward(node, x._data, c)
+    node._fwd = None
+    if type(out) is not ndarray or anomaly_mode._state.enabled:
+        return _record(cls, (x,), {"c": c})  # rare: a 0-d result or anomaly mode
+    result = _new(Tensor)
+    result._data = out
+    result._grad = result._version = result._hooks = None
+    result._rg = True
+    result.grad_fn = node
+    result._out_idx = 0
+    node.out_meta = ((out.shape, out.dtype),)
+    if node._save_out is not None:
+        result._version = vc = [0]
+        node._saved += (_SavedOutput(out, vc, 0, True),)
+        node._saved_ver += (0,)
+    return result
 
 
 _make = Tensor._make

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, _apply_scalar
 from ..autograd.grad_mode import _state as _grad_state
 from ._common import float_input, pair, promote_int, to_tensor
 from ._shape_utils import broadcast_shapes
@@ -279,7 +279,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         if k == 5:
             return Add.apply(input, other)
         if k == 6:
-            return AddScalar.apply(input, c=other)
+            return _apply_scalar(AddScalar, input, other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = other * alpha
         if isinstance(c, float):
@@ -306,7 +306,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         if k == 5:
             return Sub.apply(input, other)
         if k == 6:
-            return AddScalar.apply(input, c=-other)
+            return _apply_scalar(AddScalar, input, -other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = -other * alpha
         if isinstance(c, float):
@@ -340,7 +340,7 @@ def mul(input: Any, other: Any) -> Tensor:
     if k == 5:
         return Mul.apply(input, other)
     if k == 6:
-        return MulScalar.apply(input, c=other)
+        return _apply_scalar(MulScalar, input, other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         if isinstance(other, float):
             input = promote_int(input)
@@ -364,7 +364,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         if k == 5:
             return Div.apply(input, other)
         if k == 6:
-            return DivScalar.apply(input, c=other)
+            return _apply_scalar(DivScalar, input, other)
     if rounding_mode is not None:
         from .rounding import rounded_div  # rounding imports this module
 
