@@ -264,14 +264,32 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
             if simple and n._extra is None and fn._primitive and buf is not None and \
                     len(buf) == 1 and buf[0] is not None:
                 # the common node: one output, no hooks; same steps as below, fewer checks
-                edges = n.next_edges
-                outs = fn.backward(n, buf[0])
-                if type(outs) is not tuple:
-                    outs = (outs,)
-                if len(outs) != len(edges):
-                    outs = _check_count(n, outs)
-                if not keep_graph and n._saved:
-                    n._saved = None
+                g = buf[0]
+                while True:
+                    edges = n.next_edges
+                    outs = fn.backward(n, g)
+                    if type(outs) is not tuple:
+                        outs = (outs,)
+                    if len(outs) != len(edges):
+                        outs = _check_count(n, outs)
+                    if not keep_graph and n._saved:
+                        n._saved = None
+                    if len(edges) != 1 or edges[0] is None:
+                        break
+                    c = edges[0][0]
+                    g = outs[0]
+                    # a chain: the only parent of c is n, so c is ready now; run it directly
+                    # instead of going through the buffers and the ready stack
+                    if g is None or c.__class__ is Tensor or isinstance(c, Tensor) or \
+                            deps[c] != 1 or c._extra is not None or not c._fn._primitive or \
+                            len(c.out_meta) != 1:
+                        break
+                    shape, dtype = c.out_meta[0]
+                    if type(g) is not Tensor or g._data.shape != shape or (
+                            g._data.dtype is not dtype and g._data.dtype != dtype):
+                        g = _validate(n, 0, g, shape, dtype, create_graph)
+                    deps[c] = 0
+                    n, fn = c, c._fn
                 i = -1
                 for e in edges:
                     i += 1
