@@ -128,9 +128,8 @@ class _NullCtx:
 
     _fwd = None
     needs_input_grad = (False,) * 64
-    save_inputs = save_outputs = BackwardNode.save_inputs
-    save_for_backward = mark_dirty = mark_non_differentiable = set_materialize_grads = (
-        lambda self, *a: None)
+    save_inputs = save_outputs = save_for_backward = mark_dirty = mark_non_differentiable = (
+        set_materialize_grads) = lambda self, *a: None
 
 
 _NULL_CTX = _NullCtx()

@@ -59,6 +59,8 @@ def promote_int(x: Tensor) -> Tensor:
 
 def float_input(x: Any) -> Tensor:
     """Tensor for ops whose result is floating (exp, sin, ...): ints become the default float."""
+    if type(x) is Tensor and x._data.dtype.kind == "f":
+        return x
     x = x if isinstance(x, Tensor) else to_tensor(x)
     if x._data.dtype.kind in "iub":
         return Tensor._make(x._data.astype(_dtypes.get_default_dtype()))
