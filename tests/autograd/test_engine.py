@@ -278,3 +278,26 @@ def test_wrong_number_of_gradients():
     with pytest.raises(RuntimeError, match=r"^function BadBackward returned an incorrect number of "
                        r"gradients \(expected 2, got 1\)$"):
         Bad.apply(x, x).sum().backward()
+
+
+def test_node_with_two_parents_gets_both_gradients():
+    # y has two consumers; the second one reached must not run y with its gradient alone
+    rng = np.random.default_rng(0)
+    a0, b0 = rng.standard_normal((5, 1)), rng.standard_normal((1, 4))
+    a = ng.tensor(a0, requires_grad=True)
+    b = ng.tensor(b0, requires_grad=True)
+    y = ng.tanh(a + b)
+    (y.sum(dim=1).mean() + (y * y).mean()).backward()
+    yv = np.tanh(a0 + b0)
+    gy = 1.0 / 5 + yv * (2.0 / 20)
+    gs = gy * (1 - yv * yv)
+    np.testing.assert_allclose(a.grad.numpy(), gs.sum(1, keepdims=True), rtol=1e-10)
+    np.testing.assert_allclose(b.grad.numpy(), gs.sum(0, keepdims=True), rtol=1e-10)
+    for order in (0, 1):  # both orders in which the two consumers can be reached
+        x = ng.tensor([0.3, -0.2], requires_grad=True)
+        h = ng.exp(x)
+        p, q = (h * 2.0, ng.sin(h)) if order else (ng.sin(h), h * 2.0)
+        (p.sum() + q.sum()).backward()
+        xv = np.array([0.3, -0.2])
+        np.testing.assert_allclose(x.grad.numpy(), np.exp(xv) * (2 + np.cos(np.exp(xv))),
+                                   rtol=1e-6)

@@ -278,11 +278,12 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
                         break
                     c = edges[0][0]
                     g = outs[0]
-                    # a chain: the only parent of c is n, so c is ready now; run it directly
-                    # instead of going through the buffers and the ready stack
+                    # a chain: n is c's last pending parent and nothing is buffered for c, so
+                    # c is ready now with g alone; run it directly instead of going through
+                    # the buffers and the ready stack
                     if g is None or c.__class__ is Tensor or isinstance(c, Tensor) or \
-                            deps[c] != 1 or c._extra is not None or not c._fn._primitive or \
-                            len(c.out_meta) != 1:
+                            deps[c] != 1 or c in buffers or c._extra is not None or \
+                            not c._fn._primitive or len(c.out_meta) != 1:
                         break
                     shape, dtype = c.out_meta[0]
                     if type(g) is not Tensor or g._data.shape != shape or (
