@@ -224,8 +224,10 @@ def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
     node.next_edges = ((fn, x._out_idx) if fn is not None else (x, 0),)
     out = cls.forward(node, x._data, c)
     node._fwd = None
-    if type(out) is not ndarray or anomaly_mode._state.enabled:
-        return _record(cls, (x,), {"c": c})  # rare: a 0-d result or anomaly mode
+    if anomaly_mode._state.enabled:
+        node.extra.trace = traceback.format_stack()[:-2]
+    if type(out) is not ndarray:
+        out = _as_array(out)  # 0-d results come back as NumPy scalars
     result = _new(Tensor)
     result._data = out
     result._grad = result._version = result._hooks = None

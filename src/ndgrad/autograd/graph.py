@@ -117,11 +117,6 @@ class Node:
         return RemovableHandle(hooks, fn)
 
     # ---- saved tensors
-    def _release(self) -> None:
-        """Free saved tensors (after a backward without retain_graph)."""
-        if self._saved:
-            self._saved = None
-
     def _unpack_saved(self) -> tuple:
         saved = self._saved
         if saved is None:

@@ -32,8 +32,7 @@ def to_tensor(v: Any, like: Tensor | None = None) -> Tensor:
         if isinstance(v, complex) and ld.kind != "c":
             return Tensor._make(xp.asarray(v))
         if isinstance(v, bool) or ld.kind != "b":
-            return Tensor._make(xp.asarray(v, dtype=ld if not isinstance(v, bool) or
-                                           ld.kind == "b" else ld))
+            return Tensor._make(xp.asarray(v, dtype=ld))
         return Tensor._make(xp.asarray(v))
     if _backend.array_module(v) is not np:
         return Tensor._make(v)
