@@ -263,7 +263,7 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
             fn = n._fn
             if simple and n._extra is None and fn._primitive and buf is not None and \
                     len(buf) == 1 and buf[0] is not None:
-                # the common node: one output, no hooks; same steps as below, fewer checks
+                # the common node: one output, no hooks, no pruning: fewer checks
                 g = buf[0]
                 while True:
                     edges = n.next_edges
@@ -291,101 +291,45 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
                         g = _validate(n, 0, g, shape, dtype, create_graph)
                     deps[c] = 0
                     n, fn = c, c._fn
-                i = -1
-                for e in edges:
-                    i += 1
-                    if e is None:
-                        continue
-                    c, idx = e
-                    g = outs[i]
-                    if c not in deps:  # a plain leaf (see _discover): accumulate at once
-                        if g is not None:
-                            cd = c._data
-                            if type(g) is not Tensor or g._data.shape != cd.shape or (
-                                    g._data.dtype is not cd.dtype and g._data.dtype != cd.dtype):
-                                g = _validate(n, i, g, cd.shape, cd.dtype, create_graph)
-                            _accumulate_leaf(c, g, create_graph)
-                        continue
-                    if g is not None:
-                        if c.__class__ is Tensor or isinstance(c, Tensor):
-                            cd = c._data
-                            shape, dtype = cd.shape, cd.dtype
-                            if type(g) is not Tensor or g._data.shape != shape or (
-                                    g._data.dtype is not dtype and g._data.dtype != dtype):
-                                g = _validate(n, i, g, shape, dtype, create_graph)
-                            cbuf = buffers.get(c)
-                            if cbuf is None:
-                                buffers[c] = [g]
-                            else:
-                                cbuf[0] = g if cbuf[0] is None else _add(cbuf[0], g, owned,
-                                                                         create_graph)
-                        else:
-                            shape, dtype = c.out_meta[idx]
-                            if type(g) is not Tensor or g._data.shape != shape or (
-                                    g._data.dtype is not dtype and g._data.dtype != dtype):
-                                g = _validate(n, i, g, shape, dtype, create_graph)
-                            cbuf = buffers.get(c)
-                            if cbuf is None:
-                                cbuf = buffers[c] = [None] * len(c.out_meta)
-                                cbuf[idx] = g
-                            else:
-                                old = cbuf[idx]
-                                cbuf[idx] = g if old is None else _add(old, g, owned,
-                                                                       create_graph)
-                    d = deps[c] - 1
-                    deps[c] = d
-                    if d == 0:
-                        ready.append(c)
-                outs = g = old = None  # drop references so leaf grads can be taken without a copy
-                continue
-            grads = buf if buf is not None else [None] * len(n.out_meta)
-            extra = n._extra
-            if extra is not None:
-                _run_pre_hooks(n, extra, grads)
-            if retain_path:
-                _retain_path(n, grads, live_out)
-            if captures:
-                for i, g in enumerate(grads):
-                    pos_list = captures.get((n, i))
-                    if pos_list is not None and g is not None:
-                        for pos in pos_list:
-                            result[pos] = g
-            edges = n.next_edges
-            if inputs is not None:
-                live = [e is not None and e[0] in deps for e in edges]
-                if not any(live):
-                    continue
-            else:
                 live = None
-            if extra is None and len(grads) == 1 and fn._primitive and not anomaly:
-                g = grads[0]
-                if g is None:
+            else:
+                grads = buf if buf is not None else [None] * len(n.out_meta)
+                extra = n._extra
+                if extra is not None:
+                    _run_pre_hooks(n, extra, grads)
+                if retain_path:
+                    _retain_path(n, grads, live_out)
+                if captures:
+                    for i, g in enumerate(grads):
+                        pos_list = captures.get((n, i))
+                        if pos_list is not None and g is not None:
+                            for pos in pos_list:
+                                result[pos] = g
+                edges = n.next_edges
+                if inputs is not None:
+                    live = [e is not None and e[0] in deps for e in edges]
+                    if not any(live):
+                        continue
+                else:
+                    live = None
+                if all(g is None for g in grads):
                     outs = (None,) * len(edges)
                 else:
-                    outs = fn.backward(n, g)
-                    if type(outs) is not tuple:
-                        outs = (outs,)
-                    if len(outs) != len(edges):
-                        outs = _check_count(n, outs)
-            elif all(g is None for g in grads):
-                outs = (None,) * len(edges)
-            else:
-                outs = _call_backward(n, grads, extra, anomaly)
-            if not keep_graph and n._saved:
-                n._saved = None
-            for i, e in enumerate(edges):
+                    outs = _call_backward(n, grads, extra, anomaly)
+                if not keep_graph and n._saved:
+                    n._saved = None
+            # deliver each input's gradient: validated (broadcast reduced, cast), then added
+            # into a plain leaf's .grad at once or into the next node's buffer
+            i = -1
+            for e in edges:
+                i += 1
                 if e is None or (live is not None and not live[i]):
                     continue
                 c, idx = e
                 g = outs[i]
-                if c not in deps:  # a plain leaf (see _discover): accumulate at once
-                    if g is not None:
-                        cd = c._data
-                        _accumulate_leaf(c, _validate(n, i, g, cd.shape, cd.dtype, create_graph),
-                                         create_graph)
-                    continue
+                is_leaf = c.__class__ is Tensor or isinstance(c, Tensor)
                 if g is not None:
-                    if isinstance(c, Tensor):
+                    if is_leaf:
                         cd = c._data
                         shape, dtype = cd.shape, cd.dtype
                     else:
@@ -393,9 +337,14 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
                     if type(g) is not Tensor or g._data.shape != shape or (
                             g._data.dtype is not dtype and g._data.dtype != dtype):
                         g = _validate(n, i, g, shape, dtype, create_graph)
+                if c not in deps:  # a plain leaf (see _discover): accumulate at once
+                    if g is not None:
+                        _accumulate_leaf(c, g, create_graph)
+                    continue
+                if g is not None:
                     cbuf = buffers.get(c)
                     if cbuf is None:
-                        if isinstance(c, Tensor):
+                        if is_leaf:
                             buffers[c] = [g]
                         else:
                             cbuf = buffers[c] = [None] * len(c.out_meta)
