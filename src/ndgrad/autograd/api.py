@@ -32,10 +32,7 @@ def _seed(outputs: tuple, grad_outputs: Any, implicit_ones: bool, api: str) -> l
         if g is None:
             if o._data.size != 1 and not implicit_ones:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            xp = _backend.array_module(o._data)
-            d = o._data
-            seeds.append(Tensor._make(xp.ones(d.shape, dtype=d.dtype) if d.ndim else
-                                      xp.array(1, dtype=d.dtype)))
+            seeds.append(_ones_seed(o._data))
             continue
         if not isinstance(g, Tensor):
             g = Tensor(g) if not hasattr(g, "dtype") else Tensor._make(g)
@@ -48,6 +45,12 @@ def _seed(outputs: tuple, grad_outputs: Any, implicit_ones: bool, api: str) -> l
                                f"a dtype of {g.dtype} and output[{i}] has a dtype of {o.dtype}.")
         seeds.append(g if g._rg else Tensor._make(g._data))
     return seeds
+
+
+def _ones_seed(d: Any) -> Tensor:
+    """The implicit gradient of an output: ones of its shape and dtype."""
+    xp = _backend.array_module(d)
+    return Tensor._make(xp.ones(d.shape, dtype=d.dtype) if d.ndim else xp.array(1, dtype=d.dtype))
 
 
 def _size(shape: tuple) -> str:
@@ -76,9 +79,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         if grad_tensors is None:
             if d.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            xp = _backend.array_module(d)
-            seed = Tensor._make(xp.ones(d.shape, dtype=d.dtype) if d.ndim else
-                                xp.array(1, dtype=d.dtype))
+            seed = _ones_seed(d)
         else:
             (seed,) = _seed((tensors,), grad_tensors, False, "backward")
         engine.run_backward([tensors], [seed],
