@@ -265,18 +265,26 @@ def _scalar_output(func: Callable, ins: tuple, fn_name: str) -> Tensor:
     return outs[0]
 
 
+def _scalar_jac(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
+                name: str) -> tuple:
+    """The shared start of vhp and hvp: checked inputs and v, the scalar output, and its
+    gradient built with a graph (so it can be differentiated again)."""
+    is_in_tuple, ins = _as_tuple(inputs, "inputs", name)
+    ins = _preprocess(ins, create_graph, True)
+    vs = _default_v(v, ins, name, "input")
+    _validate_v(vs, ins, is_in_tuple)
+    out = _scalar_output(func, ins, name)
+    _check_outputs((out,), name, strict)
+    jac = _grad((out,), ins, create_graph=True)
+    return is_in_tuple, ins, vs, out, _fill_none(jac, ins, strict, create_graph, "back")
+
+
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """(func(inputs), v^T H) for a scalar ``func``."""
     with enable_grad():
-        is_in_tuple, ins = _as_tuple(inputs, "inputs", "vhp")
-        ins = _preprocess(ins, create_graph, True)
-        vs = _default_v(v, ins, "vhp", "input")
-        _validate_v(vs, ins, is_in_tuple)
-        out = _scalar_output(func, ins, "vhp")
-        _check_outputs((out,), "vhp", strict)
-        jac = _grad((out,), ins, create_graph=True)
-        jac = _fill_none(jac, ins, strict, create_graph, "back")
+        is_in_tuple, ins, vs, out, jac = _scalar_jac(func, inputs, v, create_graph, strict,
+                                                     "vhp")
         res = _grad(jac, ins, vs, create_graph=create_graph)
         res = _fill_none(res, ins, strict, create_graph, "double_back")
     return _postprocess(out, create_graph), _post(_postprocess(res, create_graph), is_in_tuple)
@@ -286,14 +294,8 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """(func(inputs), H v) for a scalar ``func``, by the double-backward trick."""
     with enable_grad():
-        is_in_tuple, ins = _as_tuple(inputs, "inputs", "hvp")
-        ins = _preprocess(ins, create_graph, True)
-        vs = _default_v(v, ins, "hvp", "input")
-        _validate_v(vs, ins, is_in_tuple)
-        out = _scalar_output(func, ins, "hvp")
-        _check_outputs((out,), "hvp", strict)
-        jac = _grad((out,), ins, create_graph=True)
-        jac = _fill_none(jac, ins, strict, create_graph, "back")
+        is_in_tuple, ins, vs, out, jac = _scalar_jac(func, inputs, v, create_graph, strict,
+                                                     "hvp")
         grad_jac = tuple(_creation.zeros_like(i).requires_grad_(True) for i in ins)
         double_back = _grad(jac, ins, grad_jac, create_graph=True)
         double_back = _fill_none(double_back, ins, strict, create_graph, "double_back")
