@@ -119,10 +119,11 @@ def _discover(roots: list, skip_leaves: bool = False) -> dict:
         n = stack.pop()
         if n.__class__ is Tensor or isinstance(n, Tensor):
             continue
-        for e in n.next_edges:
-            if e is None:
+        for c in n.next_edges:
+            if c is None:
                 continue
-            c = e[0]
+            if c.__class__ is tuple:
+                c = c[0]
             if c in deps:
                 deps[c] += 1
             elif skip_leaves and isinstance(c, Tensor) and not c._hooks:
@@ -142,10 +143,11 @@ def _prune(roots: list, targets: set) -> dict:
         n = stack.pop()
         if isinstance(n, Tensor):
             continue
-        for e in n.next_edges:
-            if e is None:
+        for c in n.next_edges:
+            if c is None:
                 continue
-            c = e[0]
+            if c.__class__ is tuple:
+                c = c[0]
             parents.setdefault(c, []).append(n)
             if c not in seen:
                 seen.add(c)
@@ -161,9 +163,11 @@ def _prune(roots: list, targets: set) -> dict:
     for n in needed:
         if isinstance(n, Tensor):
             continue
-        for e in n.next_edges:
-            if e is not None and e[0] in needed:
-                deps[e[0]] += 1
+        for c in n.next_edges:
+            if c.__class__ is tuple:
+                c = c[0]
+            if c is not None and c in needed:
+                deps[c] += 1
     return deps
 
 
@@ -274,16 +278,17 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
                         outs = _check_count(n, outs)
                     if not keep_graph and n._saved:
                         n._saved = None
-                    if len(edges) != 1 or edges[0] is None:
+                    if len(edges) != 1:
                         break
-                    c = edges[0][0]
+                    c = edges[0]
                     g = outs[0]
                     # a chain: n is c's last pending parent and nothing is buffered for c, so
                     # c is ready now with g alone; run it directly instead of going through
                     # the buffers and the ready stack
-                    if g is None or c.__class__ is Tensor or isinstance(c, Tensor) or \
-                            deps[c] != 1 or c in buffers or c._extra is not None or \
-                            not c._fn._primitive or len(c.out_meta) != 1:
+                    if g is None or c is None or c.__class__ is Tensor or \
+                            c.__class__ is tuple or isinstance(c, Tensor) or deps[c] != 1 or \
+                            c in buffers or c._extra is not None or not c._fn._primitive or \
+                            len(c.out_meta) != 1:
                         break
                     shape, dtype = c.out_meta[0]
                     if type(g) is not Tensor or g._data.shape != shape or (
@@ -307,7 +312,8 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
                                 result[pos] = g
                 edges = n.next_edges
                 if inputs is not None:
-                    live = [e is not None and e[0] in deps for e in edges]
+                    live = [e is not None and (e[0] if e.__class__ is tuple else e) in deps
+                            for e in edges]
                     if not any(live):
                         continue
                 else:
@@ -321,11 +327,14 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
             # deliver each input's gradient: validated (broadcast reduced, cast), then added
             # into a plain leaf's .grad at once or into the next node's buffer
             i = -1
-            for e in edges:
+            for c in edges:
                 i += 1
-                if e is None or (live is not None and not live[i]):
+                if c is None or (live is not None and not live[i]):
                     continue
-                c, idx = e
+                if c.__class__ is tuple:
+                    c, idx = c
+                else:
+                    idx = 0
                 g = outs[i]
                 is_leaf = c.__class__ is Tensor or isinstance(c, Tensor)
                 if g is not None:

@@ -120,7 +120,7 @@ def _reached(y: Tensor, lv: _Level) -> list:
         for e in node.next_edges:
             if e is None:
                 continue
-            nxt = e[0]
+            nxt = e[0] if e.__class__ is tuple else e
             if isinstance(nxt, Tensor):
                 if id(nxt) in by_node and id(nxt) not in seen:
                     seen.add(id(nxt))

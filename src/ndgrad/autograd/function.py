@@ -22,6 +22,7 @@ from .grad_mode import no_grad
 from .graph import FREED_MSG, Node, _SavedOutput
 
 _generic = _backend.generic
+_OUT0 = (0,)
 
 
 def _as_array(out: Any) -> Any:
@@ -34,8 +35,9 @@ def _as_array(out: Any) -> Any:
 class BackwardNode(Node):
     """The node (and ctx) type of every op: holds the ctx API used inside forward."""
 
-    # common op parameters get slots so most nodes never allocate a __dict__
-    __slots__ = ("_save_out", "c", "dim", "dims", "keepdim", "in_shape", "index", "ndims")
+    # each Primitive names the ctx attributes its forward sets in ``_ctx_slots``; they become
+    # slots of its node class, so nodes never allocate a __dict__ and carry no unused slots
+    __slots__ = ("_save_out",)
 
     # ---- used by Primitive forwards (arrays in; inputs/outputs saved by position)
     def save_inputs(self, *indices: int) -> None:
@@ -99,7 +101,7 @@ class BackwardNode(Node):
         """Save outputs at ``indices``; they are kept as arrays to avoid a reference cycle."""
         if self._fwd is None:
             return
-        self._save_out = indices
+        self._save_out = _OUT0 if indices == _OUT0 else indices  # share the common (0,)
 
     # ---- used by public Function forwards (PyTorch's ctx API)
     def save_for_backward(self, *tensors: Any) -> None:
@@ -136,14 +138,32 @@ _NULL_CTX = _NullCtx()
 
 
 def _edge(t: Tensor) -> Any:
+    """The edge to ``t``'s producer (see ``graph.Node.next_edges``): the node itself for
+    output 0, ``(node, index)`` otherwise, the leaf itself, or None when no grad flows."""
     fn = t.grad_fn
     if fn is not None:
-        return (fn, t._out_idx)
-    return (t, 0) if t._rg else None
+        i = t._out_idx
+        return fn if i == 0 else (fn, i)
+    return t if t._rg else None
+
+
+_META: dict = {}  # (shape, dtype) -> ((shape, dtype),): one shared out_meta per kind of output
+
+
+def _meta(key: tuple) -> tuple:
+    """``out_meta`` of a one-output node: shared between nodes, so a long graph holds one
+    tuple per distinct (shape, dtype) instead of three per node (memory and GC time)."""
+    m = _META.get(key)
+    if m is None:
+        if len(_META) >= 4096:
+            _META.clear()
+        m = _META[key] = (key,)
+    return m
 
 
 class _FunctionBase:
     _backward_cls: type
+    _ctx_slots: tuple = ()  # attribute names forward sets on ctx (slots of the node class)
     _primitive = False
     _view = False  # True for ops whose output may be a view of input 0 (reshape, getitem, ...)
 
@@ -152,7 +172,8 @@ class _FunctionBase:
         suffix = "Backward0" if cls._primitive else "Backward"
         name = cls.__dict__.get("_node_name") or (cls.__name__ + suffix)
         cls._backward_cls = type(name, (BackwardNode,),
-                                 {"__slots__": (), "_fn": cls, "__module__": cls.__module__})
+                                 {"__slots__": cls._ctx_slots, "_fn": cls,
+                                  "__module__": cls.__module__})
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -221,7 +242,7 @@ def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
     node._fwd = (x,)
     fn = x.grad_fn
     node.needs_input_grad = (True,)
-    node.next_edges = ((fn, x._out_idx) if fn is not None else (x, 0),)
+    node.next_edges = ((fn if x._out_idx == 0 else (fn, x._out_idx)) if fn is not None else x,)
     out = cls.forward(node, x._data, c)
     node._fwd = None
     if anomaly_mode._state.enabled:
@@ -234,7 +255,8 @@ def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
     result._rg = True
     result.grad_fn = node
     result._out_idx = 0
-    node.out_meta = ((out.shape, out.dtype),)
+    m = _META.get((out.shape, out.dtype))
+    node.out_meta = m if m is not None else _meta((out.shape, out.dtype))
     if node._save_out is not None:
         result._version = vc = [0]
         node._saved += (_SavedOutput(out, vc, 0, True),)
@@ -257,22 +279,23 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
         x = inputs[0]
         fn = x.grad_fn
         node.needs_input_grad = (True,)
-        node.next_edges = ((fn, x._out_idx) if fn is not None else (x, 0),)
+        node.next_edges = ((fn if x._out_idx == 0 else (fn, x._out_idx)) if fn is not None
+                           else x,)
         out = cls.forward(node, x._data, **params)
     elif len(inputs) == 2:
         x, y = inputs
         fx, fy = x.grad_fn, y.grad_fn
         node.needs_input_grad = (x._rg, y._rg)
-        node.next_edges = ((fx, x._out_idx) if fx is not None else ((x, 0) if x._rg else None),
-                           (fy, y._out_idx) if fy is not None else ((y, 0) if y._rg else None))
+        node.next_edges = (
+            (fx if x._out_idx == 0 else (fx, x._out_idx)) if fx is not None else
+            (x if x._rg else None),
+            (fy if y._out_idx == 0 else (fy, y._out_idx)) if fy is not None else
+            (y if y._rg else None))
         out = cls.forward(node, x._data, y._data, **params)
     elif len(inputs) == 3:
         x, y, z = inputs
         node.needs_input_grad = (x._rg, y._rg, z._rg)
-        fx, fy, fz = x.grad_fn, y.grad_fn, z.grad_fn
-        node.next_edges = ((fx, x._out_idx) if fx is not None else ((x, 0) if x._rg else None),
-                           (fy, y._out_idx) if fy is not None else ((y, 0) if y._rg else None),
-                           (fz, z._out_idx) if fz is not None else ((z, 0) if z._rg else None))
+        node.next_edges = (_edge(x), _edge(y), _edge(z))
         out = cls.forward(node, x._data, y._data, z._data, **params)
     else:
         node.needs_input_grad = tuple([t._rg for t in inputs])
@@ -294,7 +317,8 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     result._rg = True
     result.grad_fn = node
     result._out_idx = 0
-    node.out_meta = ((out.shape, dt),)
+    m = _META.get((out.shape, dt))
+    node.out_meta = m if m is not None else _meta((out.shape, dt))
     if cls._view and out.base is not None:
         _share_version(inputs[0], result)
     if node._save_out is not None:

@@ -40,6 +40,11 @@ class RemovableHandle:
         self.remove()
 
 
+def edge_parts(e: Any) -> tuple:
+    """``(node or leaf, output index)`` of a ``next_edges`` entry that is not None."""
+    return e if e.__class__ is tuple else (e, 0)
+
+
 class Node:
     """A backward function: ``grad_fn`` of the tensors an op made, and the op's ``ctx``.
 
@@ -47,7 +52,8 @@ class Node:
     """
 
     __slots__ = (
-        "next_edges",        # per input: (Node or leaf Tensor, output index) or None
+        "next_edges",        # per input: Node (its output 0), (Node, output index), leaf
+                             # Tensor, or None; a bare entry saves a tuple per edge
         "needs_input_grad",  # per input: bool
         "out_meta",          # per output: (shape, dtype)
         "_saved",            # saved Tensors or _SavedOutput entries; None once freed
@@ -90,10 +96,9 @@ class Node:
         for e in self.next_edges:
             if e is None:
                 out.append((None, 0))
-            elif isinstance(e[0], Node):
-                out.append(e)
             else:
-                out.append((AccumulateGrad(e[0]), 0))
+                c, i = edge_parts(e)
+                out.append((c, i) if isinstance(c, Node) else (AccumulateGrad(c), 0))
         return tuple(out)
 
     @property

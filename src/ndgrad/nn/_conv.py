@@ -90,6 +90,8 @@ def _kw(p: tuple) -> dict:
 class Conv2d(Primitive):
     """y = conv2d(x, w): cross-correlation with stride, padding, dilation and groups."""
 
+    _ctx_slots = ("p",)
+
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, stride: tuple, padding: tuple, dilation: tuple,
                 groups: int) -> Any:
@@ -109,6 +111,8 @@ class Conv2d(Primitive):
 class Conv2dInput(Primitive):
     """gx = conv2d_input(gy, w): the adjoint of conv2d in x."""
 
+    _ctx_slots = ("p",)
+
     @staticmethod
     def forward(ctx: Any, gy: Any, w: Any, x_shape: tuple, p: tuple) -> Any:
         ctx.save_inputs(0, 1)
@@ -126,6 +130,8 @@ class Conv2dInput(Primitive):
 
 class Conv2dWeight(Primitive):
     """gw = conv2d_weight(x, gy): the adjoint of conv2d in w."""
+
+    _ctx_slots = ("p",)
 
     @staticmethod
     def forward(ctx: Any, x: Any, gy: Any, w_shape: tuple, p: tuple) -> Any:
@@ -171,6 +177,8 @@ def _pool_scatter(xp: Any, g: Any, idx: Any, x_shape: tuple, padding: tuple,
 class MaxPool2d(Primitive):
     """y = max over each window; the argmax (first on ties, as PyTorch) gets the gradient."""
 
+    _ctx_slots = ("idx", "x_shape", "padding", "unique")
+
     @staticmethod
     def forward(ctx: Any, x: Any, kernel: tuple, stride: tuple, padding: tuple,
                 dilation: tuple) -> Any:
@@ -202,6 +210,8 @@ class MaxPool2d(Primitive):
 class PoolScatter(Primitive):
     """Adds each value into the input position ``idx`` names (max-pool's backward)."""
 
+    _ctx_slots = ("idx", "padding", "x_shape", "unique")
+
     @staticmethod
     def forward(ctx: Any, g: Any, idx: Any, x_shape: tuple, padding: tuple, unique: bool) -> Any:
         ctx.idx, ctx.padding, ctx.x_shape, ctx.unique = idx, padding, x_shape, unique
@@ -215,6 +225,8 @@ class PoolScatter(Primitive):
 
 class PoolGather(Primitive):
     """Reads the input at positions ``idx`` (the adjoint of PoolScatter)."""
+
+    _ctx_slots = ("idx", "padding", "x_shape", "unique")
 
     @staticmethod
     def forward(ctx: Any, x: Any, idx: Any, x_shape: tuple, padding: tuple, unique: bool) -> Any:

@@ -180,6 +180,8 @@ class SoftmaxCrossEntropy(Primitive):
     """loss = -sum(T * log_softmax(x), 1) for logits (M, C) and a constant matrix T;
     summed to a scalar when ``total``."""
 
+    _ctx_slots = ("p", "tm", "total")
+
     @staticmethod
     def forward(ctx: Any, x: Any, tm: Any, total: bool) -> Any:
         xp = _backend.array_module(x)
@@ -202,6 +204,8 @@ class SoftmaxCrossEntropy(Primitive):
 class SoftmaxCrossEntropyGrad(Primitive):
     """gx = (softmax(x) * rowsum(T) - T) * grad: the loss's gradient as one node; its own
     backward (for double backward) is written with Tensor ops."""
+
+    _ctx_slots = ("tm", "total")
 
     @staticmethod
     def forward(ctx: Any, x: Any, grad: Any, p: Any, tm: Any, total: bool) -> Any:
@@ -235,6 +239,8 @@ class SoftmaxCrossEntropyGrad(Primitive):
 class IndexCrossEntropy(Primitive):
     """The common case of cross_entropy: (N, C) logits, class indices, mean or sum. It picks
     the target logits by index instead of building a one-hot matrix (fewer array passes)."""
+
+    _ctx_slots = ("p", "t", "scale")
 
     _node_name = "NllLossBackward0"
 
@@ -270,6 +276,8 @@ class IndexCrossEntropy(Primitive):
 class IndexCrossEntropyGrad(Primitive):
     """gx = (softmax(x) - onehot(t)) * scale * grad; double backward as SoftmaxCrossEntropyGrad's
     with the one-hot matrix made only then."""
+
+    _ctx_slots = ("tm", "t", "scale", "total")
 
     @staticmethod
     def forward(ctx: Any, x: Any, grad: Any, p: Any, t: Any, scale: float) -> Any:

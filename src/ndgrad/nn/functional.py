@@ -82,6 +82,8 @@ class Linear(Primitive):
 class SumRows(Primitive):
     """Sum over all leading dims of (..., out): Linear's bias gradient as one cheap node."""
 
+    _ctx_slots = ("shape",)
+
     @staticmethod
     def forward(ctx: Any, g: Any) -> Any:
         ctx.shape = g.shape

@@ -148,6 +148,7 @@ class Mul(Primitive):
 
 
 class MulScalar(Primitive):
+    _ctx_slots = ("c",)
     _node_name = "MulBackward1"
 
     @staticmethod
@@ -179,6 +180,7 @@ class Div(Primitive):
 
 
 class DivScalar(Primitive):
+    _ctx_slots = ("c",)
     _node_name = "DivBackward1"
 
     @staticmethod
@@ -193,6 +195,8 @@ class DivScalar(Primitive):
 
 class RDivScalar(Primitive):
     """c / x."""
+
+    _ctx_slots = ("c",)
 
     _node_name = "DivBackward0"
 
@@ -230,6 +234,8 @@ class Pow(Primitive):
 class PowScalar(Primitive):
     """x ** c for a Python number c."""
 
+    _ctx_slots = ("c",)
+
     _node_name = "PowBackward0"
 
     @staticmethod
@@ -253,6 +259,8 @@ class PowScalar(Primitive):
 
 class RPowScalar(Primitive):
     """c ** x for a Python number c."""
+
+    _ctx_slots = ("logc",)
 
     _node_name = "PowBackward1"
 
@@ -409,6 +417,8 @@ def rpow(input: Tensor, other: Any) -> Tensor:
 
 class Where(Primitive):
     """cond ? x : y, broadcasting all three; cond gets no gradient."""
+
+    _ctx_slots = ("cond",)
 
     @staticmethod
     def forward(ctx: Any, cond: Any, x: Any, y: Any) -> Any:

@@ -15,6 +15,8 @@ from ._common import to_tensor
 class ToCopy(Primitive):
     """Cast dtype and/or move device; the gradient goes back with the input's dtype/device."""
 
+    _ctx_slots = ("in_dtype", "in_device")
+
     @staticmethod
     def forward(ctx: Any, x: Any, dtype: Any, device: Any) -> Any:
         ctx.in_dtype = x.dtype

@@ -60,6 +60,7 @@ def _no_repeats(index: Any) -> bool:
 
 
 class GetItem(Primitive):
+    _ctx_slots = ("index", "in_shape")
     _view = True  # the output may share the input's memory (and version counter)
     _node_name = "IndexBackward0"
 
@@ -76,6 +77,8 @@ class GetItem(Primitive):
 
 class IndexAdd(Primitive):
     """zeros(shape) with ``grad`` added at ``index`` (the adjoint of getitem)."""
+
+    _ctx_slots = ("index",)
 
     _node_name = "IndexPutBackward0"
 
@@ -97,6 +100,8 @@ class IndexAdd(Primitive):
 
 class IndexPut(Primitive):
     """A copy of x with ``x[index] = v`` (v broadcast to the indexed shape)."""
+
+    _ctx_slots = ("index",)
 
     @staticmethod
     def forward(ctx: Any, x: Any, v: Any, index: Any) -> Any:

@@ -16,6 +16,8 @@ from ._shape_utils import normalize_dim
 
 
 class Cat(Primitive):
+    _ctx_slots = ("dim", "sizes")
+
     @staticmethod
     def forward(ctx: Any, *xs: Any, dim: int) -> Any:
         ctx.dim = dim
@@ -29,6 +31,8 @@ class Cat(Primitive):
 
 class Split(Primitive):
     """One node, several outputs: the gradient of each piece goes back to its slice."""
+
+    _ctx_slots = ("dim",)
     _view = True  # the output may share the input's memory (and version counter)
 
     _node_name = "SplitWithSizesBackward0"
@@ -139,6 +143,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 class Pad(Primitive):
     """Constant padding; a negative pad crops. The rule is the inverse pad (with zeros)."""
+
+    _ctx_slots = ("pads",)
 
     _node_name = "ConstantPadNdBackward0"
 

@@ -21,6 +21,7 @@ _INF = float("inf")
 
 
 class MatMul(Primitive):
+    _ctx_slots = ("ndims",)
     _node_name = "MmBackward0"
 
     @staticmethod
@@ -103,6 +104,7 @@ def outer(input: Any, vec2: Any) -> Tensor:
 
 # ---- einsum: one primitive; the rule for operand i is einsum of grad with the others
 class Einsum(Primitive):
+    _ctx_slots = ("spec", "sizes")
     _node_name = "EinsumBackward0"
 
     @staticmethod
@@ -382,6 +384,7 @@ def cholesky(A: Any, *, upper: bool = False) -> Tensor:
 
 # ---- norms
 class VectorNorm(Primitive):
+    _ctx_slots = ("ord", "dims", "keepdim", "in_shape")
     _node_name = "LinalgVectorNormBackward0"
 
     @staticmethod

@@ -22,6 +22,8 @@ from .unary import exp
 
 
 class Sum(Primitive):
+    _ctx_slots = ("in_shape", "dims", "keepdim")
+
     @staticmethod
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, dtype: Any) -> Any:
         ctx.in_shape = x.shape
@@ -38,6 +40,8 @@ class Sum(Primitive):
 
 class SumToSize(Primitive):
     """Sum broadcast dims away so the result has ``shape`` (inverse of broadcast_to)."""
+
+    _ctx_slots = ("in_shape",)
 
     @staticmethod
     def forward(ctx: Any, x: Any, shape: tuple) -> Any:
@@ -85,6 +89,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 
 class Prod(Primitive):
+    _ctx_slots = ("dims", "keepdim")
+
     @staticmethod
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, dtype: Any) -> Any:
         ctx.save_inputs(0)
@@ -144,6 +150,8 @@ def _int_accumulator(x: Tensor, dtype: Any) -> Any:
 class Amax(Primitive):
     """Max over ``dims``; ties share the gradient evenly (PyTorch's amax rule)."""
 
+    _ctx_slots = ("dims", "keepdim")
+
     @staticmethod
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, op: str) -> Any:
         ctx.save_inputs(0)
@@ -178,6 +186,8 @@ class MinAll(Amin):
 
 class MaxDim(Primitive):
     """``max(input, dim)`` -> (values, indices); the gradient goes to the returned index only."""
+
+    _ctx_slots = ("idx", "dim", "keepdim", "in_shape")
 
     _node_name = "MaxBackward0"
 
@@ -305,6 +315,8 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
 class Var(Primitive):
     """sum((x - mean)^2) / (N - correction) over ``dims``."""
 
+    _ctx_slots = ("dims", "keepdim", "scale")
+
     @staticmethod
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
         ctx.save_inputs(0)
@@ -383,6 +395,8 @@ def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
 class LogSumExp(Primitive):
     """log(sum(exp(x))) over ``dims``, shifted by the max so exp never overflows."""
 
+    _ctx_slots = ("dims", "keepdim")
+
     _node_name = "LogsumexpBackward0"
 
     @staticmethod
@@ -435,6 +449,8 @@ def sum_to_size(input: Tensor, *size: Any) -> Tensor:
 
 class Cumsum(Primitive):
     """Running sum along ``dim``; its rule is the running sum from the other end."""
+
+    _ctx_slots = ("dim", "reverse")
 
     @staticmethod
     def forward(ctx: Any, x: Any, dim: Any, reverse: bool, dtype: Any) -> Any:

@@ -47,6 +47,8 @@ def rounded_div(input: Any, other: Any, mode: str) -> Tensor:
 class Remainder(Primitive):
     """x - floor(x / y) * y (Python's ``%``: the sign of y); d/dx = 1, d/dy = -floor(x / y)."""
 
+    _ctx_slots = ("mode",)
+
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any, mode: str) -> Any:
         ctx.mode = mode

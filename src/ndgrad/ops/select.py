@@ -80,6 +80,8 @@ def arctan2(input: Any, other: Any) -> Tensor:
 class Clamp(Primitive):
     """Clamp to Python-number bounds (either may be None)."""
 
+    _ctx_slots = ("lo", "hi")
+
     _node_name = "ClampBackward1"
 
     @staticmethod

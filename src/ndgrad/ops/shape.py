@@ -17,6 +17,7 @@ from ._shape_utils import normalize_dim, normalize_dims, shape_arg
 
 
 class Reshape(Primitive):
+    _ctx_slots = ("in_shape",)
     _view = True  # the output may share the input's memory (and version counter)
     @staticmethod
     def forward(ctx: Any, x: Any, shape: tuple) -> Any:
@@ -29,6 +30,7 @@ class Reshape(Primitive):
 
 
 class Permute(Primitive):
+    _ctx_slots = ("dims",)
     _view = True  # the output may share the input's memory (and version counter)
     @staticmethod
     def forward(ctx: Any, x: Any, dims: tuple) -> Any:
@@ -256,6 +258,7 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
 
 
 class Flip(Primitive):
+    _ctx_slots = ("dims",)
     _view = True  # the output may share the input's memory (and version counter)
     @staticmethod
     def forward(ctx: Any, x: Any, dims: tuple) -> Any:
@@ -278,6 +281,8 @@ def flip(input: Tensor, dims: Any = None, *more: int) -> Tensor:
 
 
 class Roll(Primitive):
+    _ctx_slots = ("shifts", "dims")
+
     @staticmethod
     def forward(ctx: Any, x: Any, shifts: Any, dims: Any) -> Any:
         ctx.shifts, ctx.dims = shifts, dims

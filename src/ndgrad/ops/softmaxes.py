@@ -20,6 +20,8 @@ from .unary import exp, sigmoid
 class Softmax(Primitive):
     """exp(x - max) / sum(exp(x - max)) along ``dim``."""
 
+    _ctx_slots = ("dim",)
+
     @staticmethod
     def forward(ctx: Any, x: Any, dim: Any) -> Any:
         ctx.dim = dim
@@ -39,6 +41,8 @@ class Softmax(Primitive):
 
 class LogSoftmax(Primitive):
     """x - logsumexp(x) along ``dim``, shifted by the max so exp never overflows."""
+
+    _ctx_slots = ("dim",)
 
     @staticmethod
     def forward(ctx: Any, x: Any, dim: Any) -> Any:
@@ -62,6 +66,8 @@ class Softplus(Primitive):
 
     A primitive, not relu(x) + log1p(exp(-|x|)): that composite's derivative at exactly 0 is 0
     (both kinks take subgradient 0), while softplus'(0) = 1/2."""
+
+    _ctx_slots = ("beta", "threshold")
 
     @staticmethod
     def forward(ctx: Any, x: Any, beta: float, threshold: float) -> Any:

@@ -100,7 +100,7 @@ def _closure_leaves(outs: list, targets: list) -> list:
         for e in node.next_edges:
             if e is None:
                 continue
-            nxt = e[0]
+            nxt = e[0] if e.__class__ is tuple else e
             if isinstance(nxt, Tensor):
                 if nxt.requires_grad and id(nxt) not in stop and id(nxt) not in seen:
                     seen.add(id(nxt))
