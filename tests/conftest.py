@@ -18,12 +18,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(autouse=True)
 def _restore_global_state():
-    enabled, inference = grad_mode._state.enabled, grad_mode._state.inference
+    enabled, inference = grad_mode._ENABLED.get(), grad_mode._INFERENCE.get()
     dtype = _default_dtype.value
     anomaly = anomaly_mode._state.enabled
     ng.manual_seed(0)
     yield
-    grad_mode._state.enabled, grad_mode._state.inference = enabled, inference
+    grad_mode._ENABLED.set(enabled)
+    grad_mode._INFERENCE.set(inference)
     _default_dtype.value = dtype
     anomaly_mode._state.enabled = anomaly
 

@@ -14,7 +14,7 @@ from . import _backend, _dtypes
 from ._repr import format_tensor
 from ._tensor_ops import TensorOps
 from .autograd import graph as _graph
-from .autograd.grad_mode import _state as _grad_state
+from .autograd.grad_mode import grad_enabled as _grad_on
 from .autograd.graph import Node, RemovableHandle
 
 if TYPE_CHECKING:  # the real modules, bound at import time by ndgrad/__init__.py
@@ -314,7 +314,7 @@ class Tensor(TensorOps):
 
     # ---- in-place machinery
     def _check_inplace(self) -> None:
-        if not _grad_state.enabled:
+        if not _grad_on():
             return
         fn = self.grad_fn
         if fn is None:

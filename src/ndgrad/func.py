@@ -14,8 +14,8 @@ from . import _backend, _creation, ops
 from ._tensor import Tensor
 from .autograd import api
 from .autograd.functional import _double_vjp_jvp
-from .autograd.grad_mode import _state as _grad_state
 from .autograd.grad_mode import enable_grad
+from .autograd.grad_mode import grad_enabled as _grad_on
 
 
 def _wrap(t: Any) -> tuple[Tensor, bool]:
@@ -23,7 +23,7 @@ def _wrap(t: Any) -> tuple[Tensor, bool]:
     if not isinstance(t, Tensor):
         raise TypeError(f"ng.func: expected differentiated arguments to be Tensors, got "
                         f"{type(t).__name__}. Wrap the value with ng.tensor.")
-    if t.requires_grad and _grad_state.enabled:
+    if t.requires_grad and _grad_on():
         return t.view(t.shape), True
     return t.detach().requires_grad_(True), False
 
@@ -134,7 +134,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         if not pairs:
             gs: tuple = (None,) * len(wrapped)
         else:
-            cg = nested or (_grad_state.enabled and any(c.requires_grad for _, c in pairs))
+            cg = nested or (_grad_on() and any(c.requires_grad for _, c in pairs))
             gs = api.grad([o for o, _ in pairs], wrapped, [c for _, c in pairs],
                           retain_graph=True, create_graph=cg, allow_unused=True)
         return _keep(_zeros_if_none(gs, tuple(wrapped)), nested)
@@ -164,7 +164,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
         w, n = _wrap(p)
         wrapped.append(w)
         nested = nested or n
-    nested = nested or (_grad_state.enabled and any(t.requires_grad for t in tangents))
+    nested = nested or (_grad_on() and any(t.requires_grad for t in tangents))
     with enable_grad():
         out = func(*wrapped)
         aux = None

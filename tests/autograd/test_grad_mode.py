@@ -68,6 +68,36 @@ def test_grad_mode_is_thread_local():
     assert seen == [True]
 
 
+def test_a_thread_s_mode_does_not_leak_into_others():
+    inside, after = [], []
+    started, release = threading.Event(), threading.Event()
+
+    def worker():
+        with ng.no_grad():
+            started.set()
+            release.wait(5)
+            inside.append(ng.is_grad_enabled())
+        after.append(ng.is_grad_enabled())
+
+    t = threading.Thread(target=worker)
+    t.start()
+    started.wait(5)
+    x = ng.ones(2, requires_grad=True)
+    assert ng.is_grad_enabled() and (x * 2).requires_grad  # main thread still records
+    release.set()
+    t.join()
+    assert inside == [False] and after == [True]
+
+
+def test_anomaly_mode_is_process_wide_like_pytorch():
+    seen = []
+    with ng.autograd.detect_anomaly():
+        t = threading.Thread(target=lambda: seen.append(ng.autograd.is_anomaly_enabled()))
+        t.start()
+        t.join()
+    assert seen == [True] and not ng.autograd.is_anomaly_enabled()
+
+
 def test_mode_restored_after_exception():
     try:
         with ng.no_grad():

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 
-class _AnomalyState(threading.local):
+class _AnomalyState:
+    """Process-wide, as PyTorch's anomaly flag (a debugging switch, not a per-thread mode):
+    a plain object, so the check every op makes costs one attribute read."""
+
+    __slots__ = ("enabled", "check_nan")
+
     def __init__(self) -> None:
         self.enabled = False
         self.check_nan = True

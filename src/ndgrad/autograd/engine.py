@@ -16,7 +16,8 @@ from .. import _backend
 from .._backend import ndarray
 from .._tensor import Tensor
 from . import anomaly_mode
-from .grad_mode import _state as _grad_state
+from .grad_mode import grad_enabled as _grad_on
+from .grad_mode import set_grad_flag
 from .graph import Node
 
 _getrefcount = sys.getrefcount
@@ -235,8 +236,8 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
     """Run the nodes from the ready stack until every gradient has arrived (steps 2-5)."""
     owned: dict = {}
     live_out = _live_outputs(list(deps)) if retain_path else None
-    prev_mode = _grad_state.enabled
-    _grad_state.enabled = create_graph
+    prev_mode = _grad_on()
+    set_grad_flag(create_graph)
     simple = inputs is None and not retain_path and not anomaly
     old = None
     try:
@@ -367,7 +368,7 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
                     ready.append(c)
             outs = g = old = None  # drop references so leaf grads can be taken without a copy
     finally:
-        _grad_state.enabled = prev_mode
+        set_grad_flag(prev_mode)
     return result
 
 
@@ -385,9 +386,9 @@ def _run_pre_hooks(n: Node, extra: Any, grads: list) -> None:
         if t is None or g is None:
             continue
         if t._grad is None:
-            t._grad = g if _grad_state.enabled else Tensor._make(g._data.copy())
+            t._grad = g if _grad_on() else Tensor._make(g._data.copy())
         else:
-            t._grad = t._grad + g if _grad_state.enabled else Tensor._make(t._grad._data + g._data)
+            t._grad = t._grad + g if _grad_on() else Tensor._make(t._grad._data + g._data)
     for h in list(extra.node_pre_hooks):
         r = h(tuple(grads))
         if r is not None:

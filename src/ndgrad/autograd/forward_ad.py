@@ -16,8 +16,8 @@ from typing import Any
 from .. import _creation
 from .._tensor import Tensor
 from . import api
-from .grad_mode import _state as _grad_state
 from .grad_mode import enable_grad
+from .grad_mode import grad_enabled as _grad_on
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
@@ -91,7 +91,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
                            f"that of the original Tensor, this is not supported. Tensor is of "
                            f"size {list(tensor.shape)} while the given forward gradient is of "
                            f"size {list(tangent.shape)}.")
-    if tensor.requires_grad and _grad_state.enabled:
+    if tensor.requires_grad and _grad_on():
         dual = tensor.view(tensor.shape)  # keeps reverse-mode gradients flowing to the primal
     else:
         dual = tensor.detach().requires_grad_(True)
@@ -148,7 +148,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
 
 def _jvp(y: Tensor, duals: list) -> Tensor:
     # Keep the tangent differentiable only when the caller's primals or tangents need it.
-    create = _grad_state.enabled and any(p.requires_grad or t.requires_grad
+    create = _grad_on() and any(p.requires_grad or t.requires_grad
                                          for _, p, t in duals)
     with enable_grad():
         u = _creation.zeros_like(y).requires_grad_(True)

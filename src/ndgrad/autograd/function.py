@@ -17,7 +17,7 @@ from .. import _backend
 from .._backend import ndarray
 from .._tensor import Tensor
 from . import anomaly_mode
-from .grad_mode import _state as _grad_state
+from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import no_grad
 from .graph import FREED_MSG, Node, _SavedOutput
 
@@ -147,17 +147,23 @@ def _edge(t: Tensor) -> Any:
     return t if t._rg else None
 
 
-_META: dict = {}  # (shape, dtype) -> ((shape, dtype),): one shared out_meta per kind of output
+# out_meta of one-output nodes, shared: shape -> ((shape, dtype),) for float32 and float64 (found
+# by the dtype's identity: hashing a NumPy dtype is slow), (shape, dtype) -> ... for the rest
+_META32: dict = {}
+_META64: dict = {}
+_META: dict = {}
 
 
-def _meta(key: tuple) -> tuple:
+def _meta(shape: tuple, dt: Any) -> tuple:
     """``out_meta`` of a one-output node: shared between nodes, so a long graph holds one
     tuple per distinct (shape, dtype) instead of three per node (memory and GC time)."""
-    m = _META.get(key)
+    cache = _META32 if dt is _F32 else _META64 if dt is _F64 else _META
+    key = shape if cache is not _META else (shape, dt)
+    m = cache.get(key)
     if m is None:
-        if len(_META) >= 4096:
-            _META.clear()
-        m = _META[key] = (key,)
+        if len(cache) >= 4096:
+            cache.clear()
+        m = cache[key] = ((shape, dt),)
     return m
 
 
@@ -200,7 +206,7 @@ class Primitive(_FunctionBase):
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Any:
         """Run forward on the inputs' arrays; record a node when grad mode is on and needed."""
-        if _grad_state.enabled:
+        if _grad_on():
             for t in inputs:
                 if t._rg:
                     return _record(cls, inputs, params)
@@ -233,7 +239,7 @@ class Primitive(_FunctionBase):
 def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
     """``cls.apply(x, c=c)`` for a one-input primitive whose parameter is a Python number,
     without building a keyword dict (the hottest op shape: ``x * 2.0``, ``x + 1``)."""
-    if not (x._rg and _grad_state.enabled):
+    if not (x._rg and _grad_on()):
         out = cls.forward(_NULL_CTX, x._data, c)
         return _make(out if type(out) is ndarray else _as_array(out))
     node = _new(cls._backward_cls)
@@ -255,8 +261,9 @@ def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
     result._rg = True
     result.grad_fn = node
     result._out_idx = 0
-    m = _META.get((out.shape, out.dtype))
-    node.out_meta = m if m is not None else _meta((out.shape, out.dtype))
+    dt = out.dtype
+    m = _META32.get(out.shape) if dt is _F32 else None
+    node.out_meta = m if m is not None else _meta(out.shape, dt)
     if node._save_out is not None:
         result._version = vc = [0]
         node._saved += (_SavedOutput(out, vc, 0, True),)
@@ -317,8 +324,8 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     result._rg = True
     result.grad_fn = node
     result._out_idx = 0
-    m = _META.get((out.shape, dt))
-    node.out_meta = m if m is not None else _meta((out.shape, dt))
+    m = _META32.get(out.shape) if dt is _F32 else None
+    node.out_meta = m if m is not None else _meta(out.shape, dt)
     if cls._view and out.base is not None:
         _share_version(inputs[0], result)
     if node._save_out is not None:
@@ -364,7 +371,7 @@ class Function(_FunctionBase):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        grad_on = _grad_state.enabled
+        grad_on = _grad_on()
         tensors = [a for a in args if isinstance(a, Tensor)]
         record = grad_on and any(t._rg for t in tensors)
         node = object.__new__(cls._backward_cls)
@@ -457,7 +464,7 @@ def once_differentiable(fn: Callable) -> Callable:
     def wrapper(ctx: Any, *args: Any) -> Any:
         with no_grad():
             outputs = fn(ctx, *args)
-        if not _grad_state.enabled:
+        if not _grad_on():
             return outputs
         req = [a for a in args if isinstance(a, Tensor) and a._rg]
         if not req:

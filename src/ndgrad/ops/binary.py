@@ -14,7 +14,7 @@ from typing import Any
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_scalar
-from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_input, pair, promote_int, to_tensor
 from ._shape_utils import broadcast_shapes
 from .unary import log
@@ -34,9 +34,9 @@ def _fast(x: Any, y: Any) -> int:
         b = y._data
         if a.dtype is not b.dtype or a.shape != b.shape or a.dtype.kind != "f":
             return 0
-        return 5 if _grad_state.enabled and (x._rg or y._rg) else 1
+        return 5 if _grad_on() and (x._rg or y._rg) else 1
     if (type(y) is float or type(y) is int) and a.dtype.kind == "f":
-        return 6 if _grad_state.enabled and x._rg else 2
+        return 6 if _grad_on() and x._rg else 2
     return 0
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 

@@ -13,8 +13,8 @@ from .. import random as _random
 from .._tensor import Tensor
 from ..autograd import api
 from ..autograd.function import Function
-from ..autograd.grad_mode import _state as _grad_state
 from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import grad_enabled as _grad_on
 
 
 def _module_params(fn: Any) -> list:
@@ -46,7 +46,7 @@ class _Checkpoint(Function):
     def backward(ctx: Any, *grad_outputs: Any) -> tuple:
         saved = ctx.saved_tensors
         rest = list(ctx.others)
-        create_graph = _grad_state.enabled
+        create_graph = _grad_on()
         n_args = ctx.n_args
         for pos, t in zip(ctx.tensor_pos, saved):
             # Module parameters stay themselves (fn uses them). With create_graph the inputs
@@ -123,7 +123,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     arg_ids = {id(a) for a in args}
     params = [p for p in params if id(p) not in arg_ids]
     tracked = any(isinstance(a, Tensor) and a.requires_grad for a in args) or params
-    if not _grad_state.enabled:
+    if not _grad_on():
         return function(*args, **kwargs)
     if not tracked:
         if use_reentrant:
