@@ -161,9 +161,16 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     if input.shape[2] + 2 * pd[0] < eh or input.shape[3] + 2 * pd[1] < ew:
         raise RuntimeError(f"conv2d: kernel size ({eh}x{ew}, dilated) can't be greater than "
                            f"the padded input size {tuple(input.shape[2:])} + 2*{pd}")
-    out = _conv.Conv2d.apply(input, weight, stride=st, padding=pd, dilation=dl, groups=groups)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+    if bias is None:
+        out = _conv.Conv2d.apply(input, weight, stride=st, padding=pd, dilation=dl,
+                                 groups=groups)
+    elif bias._data.shape == weight.shape[:1] and bias._data.dtype == weight._data.dtype == \
+            input._data.dtype:  # the usual case: the bias is added inside the conv node
+        out = _conv.Conv2d.apply(input, weight, bias, stride=st, padding=pd, dilation=dl,
+                                 groups=groups)
+    else:  # mixed dtypes promote; a wrong shape raises as the broadcast add does
+        out = _conv.Conv2d.apply(input, weight, stride=st, padding=pd, dilation=dl,
+                                 groups=groups) + bias.reshape(1, -1, 1, 1)
     return out[0] if unbatched else out
 
 
