@@ -12,6 +12,7 @@ conv2d_weight, pool scatter <-> pool gather), so every backward is differentiabl
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .. import ops
@@ -206,58 +207,70 @@ class Conv2dWeight(Primitive):
 
 
 # ---------------------------------------------------------------------------- max pooling
-def _tiles(xp: Any, x: Any, kh: int, kw: int) -> Any:
-    """(N, C, OH, kh, OW, kw) strided view of x's non-overlapping kh x kw tiles (the rows and
-    columns past the last whole tile are left out), no copy."""
+def _tiles(xp: Any, x: Any, kh: int, kw: int) -> list:
+    """The kh*kw strided (N, C, H // kh, W // kw) views of x's non-overlapping kh x kw tiles,
+    one per position in the tile, in row-major order (rows and columns past the last whole
+    tile are left out). No copies."""
     n, c, h, w = x.shape
     s0, s1, s2, s3 = x.strides
-    return xp.lib.stride_tricks.as_strided(
-        x, (n, c, h // kh, kh, w // kw, kw), (s0, s1, s2 * kh, s2, s3 * kw, s3), writeable=False)
+    shape, strides = (n, c, h // kh, w // kw), (s0, s1, s2 * kh, s3 * kw)
+    base = x[:, :, :kh, :kw]  # keeps the view's memory inside x
+    return [xp.lib.stride_tricks.as_strided(base[:, :, i, j], shape, strides, writeable=False)
+            for i in range(kh) for j in range(kw)]
 
 
-def _tile_max(xp: Any, t: Any) -> Any:
-    if t.shape[3] == 2 and t.shape[5] == 2:  # three elementwise maxima beat a 2-axis reduce
-        return xp.maximum(xp.maximum(t[:, :, :, 0, :, 0], t[:, :, :, 0, :, 1]),
-                          xp.maximum(t[:, :, :, 1, :, 0], t[:, :, :, 1, :, 1]))
-    return t.max(axis=(3, 5))
-
-
-def _tile_argmax_mask(xp: Any, t: Any, out: Any) -> Any:
-    """(N, C, OH, kh, OW, kw) bool: True at each tile's argmax only (the first in row-major
-    order on ties, and the first NaN if any, as argmax and PyTorch)."""
-    o6 = out[:, :, :, None, :, None]
-    mask = t == o6
-    if out.dtype.kind in "fc" and xp.isnan(out).any():
-        mask |= xp.isnan(t)
-    kh, kw = t.shape[3], t.shape[5]
-    taken = mask[:, :, :, 0, :, 0].copy()
-    last = kh * kw - 1
-    for p in range(1, last + 1):
-        m = mask[:, :, :, p // kw, :, p % kw]
-        m &= ~taken
-        if p < last:
-            taken |= m
-    return mask
-
-
-def _tile_scatter(xp: Any, g: Any, mask: Any, x_shape: tuple) -> Any:
-    """Each tile's value g goes to its argmax (mask), zeros elsewhere: (N, C, H, W)."""
-    n, c, h, w = x_shape
-    oh, kh, ow, kw = mask.shape[2:]
-    full = xp.where(mask, g[:, :, :, None, :, None], xp.zeros((), dtype=g.dtype))
-    full = full.reshape(n, c, oh * kh, ow * kw)
-    if oh * kh == h and ow * kw == w:
-        return full
-    out = xp.zeros((n, c, h, w), dtype=full.dtype)
-    out[:, :, :oh * kh, :ow * kw] = full
-    return out
-
-
-def _tile_gather(xp: Any, x: Any, mask: Any) -> Any:
-    """The value of x at each tile's argmax (mask): the adjoint of _tile_scatter."""
-    kh, kw = mask.shape[3], mask.shape[5]
+def _tile_max(xp: Any, x: Any, kh: int, kw: int, record: bool) -> tuple:
+    """Max of each kh x kw tile (elementwise maxima of strided views: no reduce over small
+    inner axes), and when ``record`` the flat index into x's (N, C, H, W) of each tile's
+    argmax: the first in row-major order on ties, and the first NaN if any, as PyTorch."""
     t = _tiles(xp, x, kh, kw)
-    return xp.where(mask, t, xp.zeros((), dtype=x.dtype)).sum(axis=(3, 5))
+    m = len(t)
+    if m == 1:
+        out = t[0].copy()
+    elif m == 4:
+        out = xp.maximum(xp.maximum(t[0], t[1]), xp.maximum(t[2], t[3]))
+    else:
+        out = xp.maximum(t[0], t[1])
+        for v in t[2:]:
+            xp.maximum(out, v, out=out)
+    if not record or m == 1:
+        return out, (_tile_base(xp, *x.shape, kh, kw) if record else None)
+    n, c, h, w = x.shape
+    nan = out.dtype.kind in "fc" and bool(xp.isnan(out).any())
+    offs = [i * w + j for i in range(kh) for j in range(kw)]
+    # offset of the first argmax within its tile, nested from the last position inwards:
+    # ne_0 * (d_1 + ne_1 * (d_2 + ... ne_{m-2} * d_{m-1})), ne_p = "t_p is not the max"
+    off = None
+    for p in range(m - 2, -1, -1):
+        ne = t[p] != out
+        if nan:
+            ne &= ~xp.isnan(t[p])
+        if off is None:
+            off = ne.astype(xp.int32)
+            if offs[p + 1] - offs[p] != 1:
+                off *= offs[p + 1] - offs[p]
+        else:
+            off += offs[p + 1] - offs[p]
+            off *= ne
+    return out, _tile_base(xp, n, c, h, w, kh, kw) + off
+
+
+@functools.lru_cache(maxsize=16)
+def _tile_base(xp: Any, n: int, c: int, h: int, w: int, kh: int, kw: int) -> Any:
+    """Flat index into (N, C, H, W) of each kh x kw tile's top-left element (read-only)."""
+    oh, ow = h // kh, w // kw
+    base = (xp.arange(n * c, dtype=xp.intp) * (h * w)).reshape(n, c, 1, 1)
+    base = base + ((xp.arange(oh, dtype=xp.intp) * (kh * w)).reshape(oh, 1)
+                   + xp.arange(ow, dtype=xp.intp) * kw)
+    base.flags.writeable = False
+    return base
+
+
+def _flat_scatter(xp: Any, g: Any, idx: Any, x_shape: tuple) -> Any:
+    """Zeros of x_shape with g written at the (distinct) flat positions idx."""
+    out = xp.zeros(x_shape, dtype=g.dtype)
+    out.reshape(-1)[idx] = g
+    return out
 
 
 def _pool_gather(xp: Any, x: Any, idx: Any, padding: tuple) -> Any:
@@ -289,8 +302,9 @@ class MaxPool2d(Primitive):
     """y = max over each window; the argmax (first on ties, as PyTorch) gets the gradient.
 
     Windows that tile the input (stride == kernel, no padding, no dilation: the usual
-    ``max_pool2d(x, 2)``) take a fast path: a strided tile view, elementwise maxima, and an
-    argmax mask for backward; any other geometry gathers by flat indices."""
+    ``max_pool2d(x, 2)``) take a fast path: elementwise maxima of strided tile views, and the
+    argmax as flat indices found by comparisons (no argmax over small inner axes); backward
+    writes the gradient at those indices. Other geometries take an argmax over windows."""
 
     @staticmethod
     def forward(ctx: Any, x: Any, kernel: tuple, stride: tuple, padding: tuple,
@@ -298,11 +312,9 @@ class MaxPool2d(Primitive):
         xp = array_module(x)
         kh, kw = kernel
         if stride == kernel and padding == (0, 0) and dilation == (1, 1):
-            t = _tiles(xp, x, kh, kw)
-            out = _tile_max(xp, t)
-            if ctx._fwd is not None:
-                ctx.mask = _tile_argmax_mask(xp, t, out)
-                ctx.x_shape = x.shape
+            out, idx = _tile_max(xp, x, kh, kw, ctx._fwd is not None)
+            if idx is not None:
+                ctx.tiles, ctx.idx, ctx.x_shape = True, idx, x.shape
             return out
         neg = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         xpad = _pad(xp, x, padding, neg)
@@ -315,7 +327,7 @@ class MaxPool2d(Primitive):
             (sh, sw), (dh, dw) = stride, dilation
             rows = xp.arange(oh).reshape(oh, 1) * sh + (k // kw) * dh
             cols = xp.arange(ow) * sw + (k % kw) * dw
-            ctx.mask = None
+            ctx.tiles = False
             ctx.idx = rows * xpad.shape[3] + cols
             ctx.x_shape = x.shape
             ctx.padding = padding
@@ -324,36 +336,37 @@ class MaxPool2d(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        if ctx.mask is not None:
-            return TileScatter.apply(grad, mask=ctx.mask, x_shape=ctx.x_shape)
+        if ctx.tiles:
+            return TileScatter.apply(grad, idx=ctx.idx, x_shape=ctx.x_shape)
         return PoolScatter.apply(grad, idx=ctx.idx, x_shape=ctx.x_shape, padding=ctx.padding,
                                  unique=ctx.unique)
 
 
 class TileScatter(Primitive):
-    """Puts each tile's value at the tile's argmax (tiling max-pool's backward)."""
+    """Writes each value at the flat input position ``idx`` names, zeros elsewhere (tiling
+    max-pool's backward: the positions are distinct)."""
 
     @staticmethod
-    def forward(ctx: Any, g: Any, mask: Any, x_shape: tuple) -> Any:
-        ctx.mask, ctx.x_shape = mask, x_shape
-        return _tile_scatter(array_module(g), g, mask, x_shape)
+    def forward(ctx: Any, g: Any, idx: Any, x_shape: tuple) -> Any:
+        ctx.idx, ctx.x_shape = idx, x_shape
+        return _flat_scatter(array_module(g), g, idx, x_shape)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return TileGather.apply(grad, mask=ctx.mask, x_shape=ctx.x_shape)
+        return TileGather.apply(grad, idx=ctx.idx, x_shape=ctx.x_shape)
 
 
 class TileGather(Primitive):
-    """Reads each tile at its argmax (the adjoint of TileScatter)."""
+    """Reads x at the flat positions ``idx`` (the adjoint of TileScatter)."""
 
     @staticmethod
-    def forward(ctx: Any, x: Any, mask: Any, x_shape: tuple) -> Any:
-        ctx.mask, ctx.x_shape = mask, x_shape
-        return _tile_gather(array_module(x), x, mask)
+    def forward(ctx: Any, x: Any, idx: Any, x_shape: tuple) -> Any:
+        ctx.idx, ctx.x_shape = idx, x_shape
+        return x.reshape(-1)[idx]
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return TileScatter.apply(grad, mask=ctx.mask, x_shape=ctx.x_shape)
+        return TileScatter.apply(grad, idx=ctx.idx, x_shape=ctx.x_shape)
 
 
 class PoolScatter(Primitive):
