@@ -19,6 +19,7 @@ from .. import ops
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import is_grad_enabled
 
 # columns up to this size are kept from forward for the weight gradient (else rebuilt)
 _KEEP_COLS_BYTES = 1 << 26
@@ -43,9 +44,10 @@ def _pad(xp: Any, x: Any, padding: tuple, value: float = 0.0) -> Any:
 
 
 def _cols(xp: Any, x: Any, kh: int, kw: int, stride: tuple, padding: tuple,
-          dilation: tuple) -> tuple:
+          dilation: tuple, ones: bool = False) -> tuple:
     """im2col: (N, C*kh*kw, OH*OW) columns of the padded input (rows in (c, i, j) order, a
-    view when that needs no copy, e.g. 1x1 kernels), and OH, OW."""
+    view when that needs no copy, e.g. 1x1 kernels), and OH, OW. ``ones`` appends a row of
+    ones, (N, C*kh*kw + 1, OH*OW), so that a matmul adds a bias and sums for its gradient."""
     x = _pad(xp, x, padding)
     n, c, h, w = x.shape
     (sh, sw), (dh, dw) = stride, dilation
@@ -54,7 +56,13 @@ def _cols(xp: Any, x: Any, kh: int, kw: int, stride: tuple, padding: tuple,
     s0, s1, s2, s3 = x.strides
     win = xp.lib.stride_tricks.as_strided(
         x, (n, c, kh, kw, oh, ow), (s0, s1, s2 * dh, s3 * dw, s2 * sh, s3 * sw), writeable=False)
-    return win.reshape(n, c * kh * kw, oh * ow), oh, ow
+    k = c * kh * kw
+    if not ones:
+        return win.reshape(n, k, oh * ow), oh, ow
+    cols = xp.empty((n, k + 1, oh * ow), dtype=x.dtype)
+    cols[:, :k].reshape(n, c, kh, kw, oh, ow)[...] = win  # a view: the copy lands in cols
+    cols[:, k] = 1
+    return cols, oh, ow
 
 
 def _conv_forward(x: Any, w: Any, stride: tuple, padding: tuple, dilation: tuple,
@@ -65,9 +73,15 @@ def _conv_forward(x: Any, w: Any, stride: tuple, padding: tuple, dilation: tuple
 
 def _conv_forward_cols(x: Any, w: Any, stride: tuple, padding: tuple, dilation: tuple,
                        groups: int, b: Any = None) -> tuple:
-    """conv2d on arrays, and the im2col columns it used."""
+    """conv2d on arrays, and the im2col columns it used: with a bias and one group, these
+    carry a last row of ones and the bias rides in the matmul as a last weight column."""
     xp = array_module(x)
     o, cg, kh, kw = w.shape
+    if groups == 1 and b is not None and b.dtype == x.dtype == w.dtype:
+        cols, oh, ow = _cols(xp, x, kh, kw, stride, padding, dilation, ones=True)
+        k = cols.shape[1] - 1
+        wb = xp.concatenate([w.reshape(o, k), b.reshape(o, 1)], axis=1)
+        return xp.matmul(wb, cols).reshape(cols.shape[0], o, oh, ow), cols
     cols, oh, ow = _cols(xp, x, kh, kw, stride, padding, dilation)
     n, k, npos = cols.shape
     if groups == 1:
@@ -146,6 +160,21 @@ class Conv2d(Primitive):
         x, w = ctx.saved_inputs
         need = ctx.needs_input_grad
         cols, ctx.cols = ctx.cols, None
+        k = w.shape[1] * w.shape[2] * w.shape[3]
+        if cols is not None and cols.shape[1] == x.shape[1] * w.shape[2] * w.shape[3] + 1:
+            # columns with a row of ones (bias, one group)
+            if need[1] and need[2] and not is_grad_enabled():
+                # no graph is being built: weight and bias gradients from one batched matmul
+                # (the ones row sums gy for the bias); the primitives below stay
+                # differentiable for create_graph
+                g = grad._data
+                n, o = g.shape[:2]
+                gwb = array_module(g).matmul(g.reshape(n, o, -1), cols.transpose(0, 2, 1))
+                gwb = gwb.sum(axis=0)
+                gx = Conv2dInput.apply(grad, w, x_shape=x.shape, p=ctx.p) if need[0] else None
+                return (gx, Tensor._make(gwb[:, :k].reshape(w.shape)),
+                        Tensor._make(gwb[:, k].copy()))
+            cols = cols[:, :k]
         gx = Conv2dInput.apply(grad, w, x_shape=x.shape, p=ctx.p) if need[0] else None
         gw = (Conv2dWeight.apply(x, grad, w_shape=w.shape, p=ctx.p, cols=cols)
               if need[1] else None)
