@@ -284,15 +284,25 @@ def _tile_max(xp: Any, x: Any, kh: int, kw: int, record: bool) -> tuple:
     return out, _tile_base(xp, n, c, h, w, kh, kw) + off
 
 
-@functools.lru_cache(maxsize=16)
 def _tile_base(xp: Any, n: int, c: int, h: int, w: int, kh: int, kw: int) -> Any:
-    """Flat index into (N, C, H, W) of each kh x kw tile's top-left element (read-only)."""
+    """Flat index into (N, C, H, W) of each kh x kw tile's top-left element (read-only;
+    the small ones are cached, as a training loop asks for the same shape every step)."""
+    if n * c * (h // kh) * (w // kw) <= _CACHE_BASE_MAX:
+        return _tile_base_cached(xp, n, c, h, w, kh, kw)
+    return _tile_base_new(xp, n, c, h, w, kh, kw)
+
+
+def _tile_base_new(xp: Any, n: int, c: int, h: int, w: int, kh: int, kw: int) -> Any:
     oh, ow = h // kh, w // kw
     base = (xp.arange(n * c, dtype=xp.intp) * (h * w)).reshape(n, c, 1, 1)
     base = base + ((xp.arange(oh, dtype=xp.intp) * (kh * w)).reshape(oh, 1)
                    + xp.arange(ow, dtype=xp.intp) * kw)
     base.flags.writeable = False
     return base
+
+
+_CACHE_BASE_MAX = 1 << 18  # elements (2 MiB of indices) per cached entry
+_tile_base_cached = functools.lru_cache(maxsize=8)(_tile_base_new)
 
 
 def _flat_scatter(xp: Any, g: Any, idx: Any, x_shape: tuple) -> Any:
