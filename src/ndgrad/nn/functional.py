@@ -163,9 +163,20 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     if input.shape[2] + 2 * pd[0] < eh or input.shape[3] + 2 * pd[1] < ew:
         raise RuntimeError(f"conv2d: kernel size ({eh}x{ew}, dilated) can't be greater than "
                            f"the padded input size {tuple(input.shape[2:])} + 2*{pd}")
-    out = _conv.Conv2d.apply(input, weight, stride=st, padding=pd, dilation=dl, groups=groups)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+    if bias is not None and tuple(bias.shape) != tuple(weight.shape[:1]):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {weight.shape[0]} elements, but got bias of "
+                           f"size {list(bias.shape)} instead")
+    if bias is None:
+        out = _conv.Conv2d.apply(input, weight, stride=st, padding=pd, dilation=dl,
+                                 groups=groups)
+    elif bias._data.dtype == weight._data.dtype == input._data.dtype:
+        # the usual case: the bias is added inside the conv node
+        out = _conv.Conv2d.apply(input, weight, bias, stride=st, padding=pd, dilation=dl,
+                                 groups=groups)
+    else:  # mixed dtypes promote, as an add does
+        out = _conv.Conv2d.apply(input, weight, stride=st, padding=pd, dilation=dl,
+                                 groups=groups) + bias.reshape(1, -1, 1, 1)
     return out[0] if unbatched else out
 
 
@@ -190,8 +201,14 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
-    out = _conv.MaxPool2d.apply(input, kernel=k, stride=s, padding=p,
-                                dilation=_pair(dilation, "max_pool2d"))
+    d = _pair(dilation, "max_pool2d")
+    n, c, h, w = input.shape
+    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{oh}x{ow}). Output size is too small")
+    out = _conv.MaxPool2d.apply(input, kernel=k, stride=s, padding=p, dilation=d)
     return out[0] if unbatched else out
 
 
