@@ -143,7 +143,7 @@ class Conv2d(Primitive):
     """y = conv2d(x, w[, b]): cross-correlation with stride, padding, dilation and groups,
     plus a per-channel bias when given as a third input."""
 
-    _ctx_slots = ("p",)
+    _ctx_slots = ("p", "cols")
 
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any, b: Any = None, *, stride: tuple, padding: tuple,
@@ -187,6 +187,8 @@ class Conv2d(Primitive):
 
 class SumNHW(Primitive):
     """Sum of (N, C, H, W) over N, H and W: conv2d's bias gradient."""
+
+    _ctx_slots = ("shape",)
 
     @staticmethod
     def forward(ctx: Any, g: Any) -> Any:
@@ -351,7 +353,7 @@ class MaxPool2d(Primitive):
     argmax as flat indices found by comparisons (no argmax over small inner axes); backward
     writes the gradient at those indices. Other geometries take an argmax over windows."""
 
-    _ctx_slots = ("idx", "x_shape", "padding", "unique")
+    _ctx_slots = ("idx", "x_shape", "padding", "unique", "tiles")
 
     @staticmethod
     def forward(ctx: Any, x: Any, kernel: tuple, stride: tuple, padding: tuple,
@@ -393,6 +395,8 @@ class TileScatter(Primitive):
     """Writes each value at the flat input position ``idx`` names, zeros elsewhere (tiling
     max-pool's backward: the positions are distinct)."""
 
+    _ctx_slots = ("idx", "x_shape")
+
     @staticmethod
     def forward(ctx: Any, g: Any, idx: Any, x_shape: tuple) -> Any:
         ctx.idx, ctx.x_shape = idx, x_shape
@@ -405,6 +409,8 @@ class TileScatter(Primitive):
 
 class TileGather(Primitive):
     """Reads x at the flat positions ``idx`` (the adjoint of TileScatter)."""
+
+    _ctx_slots = ("idx", "x_shape")
 
     @staticmethod
     def forward(ctx: Any, x: Any, idx: Any, x_shape: tuple) -> Any:
