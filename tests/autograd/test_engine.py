@@ -301,3 +301,51 @@ def test_node_with_two_parents_gets_both_gradients():
         xv = np.array([0.3, -0.2])
         np.testing.assert_allclose(x.grad.numpy(), np.exp(xv) * (2 + np.cos(np.exp(xv))),
                                    rtol=1e-6)
+
+
+def _chain_then_branch(x, discard_extra_use):
+    """tanh chain -> a node h used twice (or once, plus a consumer that is thrown away)."""
+    h = ng.exp(x * 0.5)
+    if discard_extra_use:
+        _ = h * 3.0  # a second edge to h's node that no backward will ever see
+        return ng.tanh(h + 1.0).sum()
+    return ng.tanh(h * h + 1.0).sum()
+
+
+@pytest.mark.parametrize("discard", [False, True])
+def test_lazy_dependency_counts_after_a_chain(discard):
+    # backward starts down a chain of one-consumer nodes without dependency counts; they
+    # are found when it reaches a node with several edges into it (counted at record time)
+    xv = np.array([0.3, -0.7, 1.1])
+    x = ng.tensor(xv, requires_grad=True)
+    _chain_then_branch(x, discard).backward()
+    h = np.exp(xv * 0.5)
+    inner = h + 1.0 if discard else h * h + 1.0
+    dinner = 1.0 if discard else 2 * h
+    want = (1 - np.tanh(inner) ** 2) * dinner * h * 0.5
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12)
+
+
+def test_edges_made_to_a_node_are_counted():
+    x = ng.randn(3, requires_grad=True)
+    y = x * 2.0
+    assert y.grad_fn._uses == 0
+    z = ng.tanh(y)
+    assert y.grad_fn._uses == 1 and z.grad_fn._uses == 0
+    w = y * y  # two edges from one node
+    assert y.grad_fn._uses == 3 and w.grad_fn.next_edges == (y.grad_fn, y.grad_fn)
+    a, b = ng.randn(4, requires_grad=True).split(2)
+    _ = b + 1.0
+    assert b.grad_fn._uses == 1
+
+
+def test_leaf_with_hook_at_the_end_of_a_chain_sees_the_summed_gradient():
+    seen = []
+    x = ng.tensor([0.5, -0.5], requires_grad=True)
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    y = ng.tanh(x * 2.0) + x * 3.0  # x reached through a chain and directly
+    y.sum().backward()
+    want = 2 * (1 - np.tanh(np.array([1.0, -1.0])) ** 2) + 3
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], want, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-6)

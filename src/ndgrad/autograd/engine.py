@@ -196,10 +196,12 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
             buf = [None] * len(key.out_meta)
             buf[r._out_idx] = grads[0]
             buffers = {key: buf}
-        deps = _discover([key], skip_leaves=accumulate and not anomaly)
+        # dependency counts are found lazily (see _execute): a chain of nodes that each have
+        # one consumer (``_uses == 1``) never needs them
+        deps = None if accumulate and not anomaly else _discover([key])
         ready = [key]
         return _execute(deps, buffers, ready, keep_graph, create_graph, None, accumulate,
-                        False, captures, leaf_targets, [], anomaly)
+                        False, captures, leaf_targets, [], anomaly, key)
     root_keys = [r.grad_fn if r.grad_fn is not None else r for r in roots]
     if inputs is not None:
         targets = set()
@@ -230,10 +232,16 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                     retain_path, captures, leaf_targets, result, anomaly)
 
 
-def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_graph: bool,
-             inputs: list | None, accumulate: bool, retain_path: bool, captures: dict,
-             leaf_targets: dict, result: list, anomaly: bool) -> list:
-    """Run the nodes from the ready stack until every gradient has arrived (steps 2-5)."""
+def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
+             create_graph: bool, inputs: list | None, accumulate: bool, retain_path: bool,
+             captures: dict, leaf_targets: dict, result: list, anomaly: bool,
+             root: Any = None) -> list:
+    """Run the nodes from the ready stack until every gradient has arrived (steps 2-5).
+
+    ``deps=None`` (one root, accumulating into leaves): the counts are found from ``root`` only
+    when a gradient first goes to a node with several consumers or to a leaf with hooks.
+    Until then every node reached had one consumer, the node that just ran, so it is ready
+    at once, and plain leaves take their gradient on arrival."""
     owned: dict = {}
     live_out = _live_outputs(list(deps)) if retain_path else None
     prev_mode = _grad_on()
@@ -287,15 +295,17 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
                     # c is ready now with g alone; run it directly instead of going through
                     # the buffers and the ready stack
                     if g is None or c is None or c.__class__ is Tensor or \
-                            c.__class__ is tuple or isinstance(c, Tensor) or deps[c] != 1 or \
-                            c in buffers or c._extra is not None or not c._fn._primitive or \
-                            len(c.out_meta) != 1:
+                            c.__class__ is tuple or isinstance(c, Tensor) or \
+                            c._extra is not None or not c._fn._primitive or \
+                            len(c.out_meta) != 1 or c._uses != 1 and (
+                                deps is None or deps[c] != 1 or c in buffers):
                         break
                     shape, dtype = c.out_meta[0]
                     if type(g) is not Tensor or g._data.shape != shape or (
                             g._data.dtype is not dtype and g._data.dtype != dtype):
                         g = _validate(n, 0, g, shape, dtype, create_graph)
-                    deps[c] = 0
+                    if deps is not None:
+                        deps[c] = 0
                     n, fn = c, c._fn
                 live = None
             else:
@@ -347,6 +357,12 @@ def _execute(deps: dict, buffers: dict, ready: list, keep_graph: bool, create_gr
                     if type(g) is not Tensor or g._data.shape != shape or (
                             g._data.dtype is not dtype and g._data.dtype != dtype):
                         g = _validate(n, i, g, shape, dtype, create_graph)
+                if deps is None:
+                    if (c.__class__ is Tensor or isinstance(c, Tensor)) and not c._hooks:
+                        if g is not None:  # a plain leaf: accumulate at once
+                            _accumulate_leaf(c, g, create_graph)
+                        continue
+                    deps = _discover([root], skip_leaves=True)
                 if c not in deps:  # a plain leaf (see _discover): accumulate at once
                     if g is not None:
                         _accumulate_leaf(c, g, create_graph)

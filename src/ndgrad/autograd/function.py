@@ -142,6 +142,7 @@ def _edge(t: Tensor) -> Any:
     output 0, ``(node, index)`` otherwise, the leaf itself, or None when no grad flows."""
     fn = t.grad_fn
     if fn is not None:
+        fn._uses += 1
         i = t._out_idx
         return fn if i == 0 else (fn, i)
     return t if t._rg else None
@@ -245,10 +246,15 @@ def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
     node = _new(cls._backward_cls)
     node._saved = node._saved_ver = ()
     node._extra = node._save_out = None
+    node._uses = 0
     node._fwd = (x,)
     fn = x.grad_fn
     node.needs_input_grad = (True,)
-    node.next_edges = ((fn if x._out_idx == 0 else (fn, x._out_idx)) if fn is not None else x,)
+    if fn is not None:
+        fn._uses += 1
+        node.next_edges = (fn if x._out_idx == 0 else (fn, x._out_idx),)
+    else:
+        node.next_edges = (x,)
     out = cls.forward(node, x._data, c)
     node._fwd = None
     if anomaly_mode._state.enabled:
@@ -281,18 +287,26 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     node = _new(cls._backward_cls)
     node._saved = node._saved_ver = ()
     node._extra = node._save_out = None
+    node._uses = 0
     node._fwd = inputs
     if len(inputs) == 1:
         x = inputs[0]
         fn = x.grad_fn
         node.needs_input_grad = (True,)
-        node.next_edges = ((fn if x._out_idx == 0 else (fn, x._out_idx)) if fn is not None
-                           else x,)
+        if fn is not None:
+            fn._uses += 1
+            node.next_edges = (fn if x._out_idx == 0 else (fn, x._out_idx),)
+        else:
+            node.next_edges = (x,)
         out = cls.forward(node, x._data, **params)
     elif len(inputs) == 2:
         x, y = inputs
         fx, fy = x.grad_fn, y.grad_fn
         node.needs_input_grad = (x._rg, y._rg)
+        if fx is not None:
+            fx._uses += 1
+        if fy is not None:
+            fy._uses += 1
         node.next_edges = (
             (fx if x._out_idx == 0 else (fx, x._out_idx)) if fx is not None else
             (x if x._rg else None),
@@ -377,6 +391,7 @@ class Function(_FunctionBase):
         node = object.__new__(cls._backward_cls)
         node._saved = node._saved_ver = ()
         node._extra = None
+        node._uses = 0
         node._save_out = ()  # not None: saved entries may be outputs or None (general unpack)
         node._fwd = args
         node.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args])

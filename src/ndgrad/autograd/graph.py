@@ -60,6 +60,7 @@ class Node:
         "_saved_ver",        # version of each saved entry at save time
         "_extra",            # None, or a NodeExtra with hooks/retain/anomaly state (rare)
         "_fwd",              # the forward's inputs while forward runs (for save_inputs)
+        "_uses",             # edges ever made to this node; 1 lets backward skip discovery
         "__dict__",          # op-specific attributes (ctx.dim = ...), created on first use
         "__weakref__",
     )
@@ -73,6 +74,7 @@ class Node:
         self._saved_ver = _NO_SAVED
         self._extra = None
         self._fwd = None
+        self._uses = 0
 
     @property
     def extra(self) -> NodeExtra:
