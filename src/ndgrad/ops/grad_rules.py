@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+
+
+def _fits(t: Any, g: Any) -> bool:
+    """True when ``g * t`` may be written into ``t`` (a fresh temporary): same shape and dtype,
+    and an array rather than a NumPy scalar (0-d results have no ``out=``)."""
+    return t.ndim != 0 and t.shape == g.shape and t.dtype == g.dtype
 
 
 class TanhBackward(Primitive):
@@ -18,7 +25,13 @@ class TanhBackward(Primitive):
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
         ctx.save_inputs(0, 1)
-        return g * (1 - y * y)
+        t = y * y
+        if _fits(t, g):  # three passes over one fresh temporary instead of three arrays
+            xp = array_module(t)
+            xp.subtract(1, t, out=t)
+            xp.multiply(g, t, out=t)
+            return t
+        return g * (1 - t)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
@@ -33,7 +46,13 @@ class SigmoidBackward(Primitive):
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
         ctx.save_inputs(0, 1)
-        return g * (y * (1 - y))
+        t = 1 - y
+        if _fits(t, g):
+            xp = array_module(t)
+            xp.multiply(y, t, out=t)
+            xp.multiply(g, t, out=t)
+            return t
+        return g * (y * t)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
