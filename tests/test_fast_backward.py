@@ -128,3 +128,27 @@ def test_tanh_sigmoid_gradgradcheck_and_scalars(op):
     y = np.tanh(0.5) if op == "tanh" else 1 / (1 + np.exp(-0.5))
     want = 1 - y * y if op == "tanh" else y * (1 - y)
     assert g.shape == () and abs(g.item() - want) < 1e-12
+
+
+@pytest.mark.parametrize("shape,dim,keepdim", [
+    ((3, 4), None, False), ((3, 4), None, True), ((3, 4), 1, False), ((3, 4), 0, True),
+    ((2, 3, 4), (0, 2), False), ((5,), 0, False), ((), None, False), ((2, 3), (0, 1), False)])
+@pytest.mark.parametrize("red", ["sum", "mean"])
+def test_sum_mean_backward_fast_path(shape, dim, keepdim, red):
+    rng = np.random.default_rng(4)
+    x = t(rng.standard_normal(shape))
+    f = getattr(ng, red)
+
+    def r(x):
+        return f(x, dim=dim, keepdim=keepdim) if dim is not None else f(x, keepdim=keepdim)
+
+    g = rng.standard_normal(r(x).shape)
+    fast, slow = both_paths(lambda x: (r(x) * ng.tensor(g)).sum(), x)
+    np.testing.assert_array_equal(fast[0], slow[0])
+    dims = tuple(range(len(shape))) if dim is None else (dim if isinstance(dim, tuple)
+                                                         else (dim,))
+    count = int(np.prod([shape[d] for d in dims]))
+    gk = np.reshape(g, [1 if i in dims else s for i, s in enumerate(shape)])
+    want = np.broadcast_to(gk / (count if red == "mean" else 1), shape)
+    np.testing.assert_allclose(fast[0], want, rtol=1e-13)
+    assert gradgradcheck(r, (x,))
