@@ -152,3 +152,29 @@ def test_sum_mean_backward_fast_path(shape, dim, keepdim, red):
     want = np.broadcast_to(gk / (count if red == "mean" else 1), shape)
     np.testing.assert_allclose(fast[0], want, rtol=1e-13)
     assert gradgradcheck(r, (x,))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_mask_in_place(dtype):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 7)).astype(dtype)
+    x[0, :3] = 0.0  # subgradient 0 at 0
+    x[1, 0] = np.nan
+    xt = t(x, dtype=dtype)
+    g = rng.standard_normal((6, 7)).astype(dtype)
+    g[2, 0] = np.inf
+    gt = ng.tensor(g)
+    g0 = g.copy()
+    fast, slow = both_paths(lambda x: (ng.relu(x) * gt).sum(), xt)
+    want = g * (x > 0)
+    np.testing.assert_array_equal(fast[0], want)
+    np.testing.assert_array_equal(slow[0], want)
+    assert fast[0].dtype == dtype
+    np.testing.assert_array_equal(g, g0)
+    # a broadcast upstream gradient (sum's) and a 0-d input
+    (gs,) = ng.autograd.grad(ng.relu(xt).sum(), [xt])
+    np.testing.assert_array_equal(gs.numpy(), (x > 0).astype(dtype))
+    s = t(2.0)
+    assert ng.autograd.grad(ng.relu(s), [s])[0].item() == 1.0
+    y = t(rng.standard_normal((3, 4)) + 0.05)
+    assert gradgradcheck(ng.relu, (y,))

@@ -14,8 +14,9 @@ from ..autograd.function import Primitive
 
 
 def _fits(t: Any, g: Any) -> bool:
-    """True when ``g * t`` may be written into ``t`` (a fresh temporary): same shape and dtype,
-    and an array rather than a NumPy scalar (0-d results have no ``out=``)."""
+    """True when ``g`` and ``t`` have one shape and dtype and ``t`` is an array rather than a
+    NumPy scalar (0-d results have no ``out=``): the result may then be built in place in a
+    fresh array of that shape (never in ``g`` or a saved tensor)."""
     return t.ndim != 0 and t.shape == g.shape and t.dtype == g.dtype
 
 
@@ -67,6 +68,13 @@ class ThresholdBackward(Primitive):
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
         ctx.save_inputs(1)
+        if _fits(y, g):
+            # the mask written straight as 0.0/1.0 into the result, then scaled in place: no
+            # boolean temporary and a same-dtype multiply (g * mask casts bool in chunks)
+            xp = array_module(g)
+            out = xp.greater(y, 0, out=xp.empty_like(g))
+            out *= g
+            return out
         return g * (y > 0)
 
     @staticmethod
