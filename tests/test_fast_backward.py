@@ -178,3 +178,24 @@ def test_relu_backward_mask_in_place(dtype):
     assert ng.autograd.grad(ng.relu(s), [s])[0].item() == 1.0
     y = t(rng.standard_normal((3, 4)) + 0.05)
     assert gradgradcheck(ng.relu, (y,))
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((3, 4), ()),
+                                    ((), ())])
+@pytest.mark.parametrize("need", ["both", "y"])
+def test_div_backward_fast_path(shapes, need):
+    rng = np.random.default_rng(6)
+    x = t(rng.standard_normal(shapes[0]), rg=need == "both")
+    y = t(rng.uniform(0.5, 2.0, shapes[1]))
+    g = rng.standard_normal(np.broadcast_shapes(*shapes))
+    ins = [x, y] if need == "both" else [y]
+    fast, slow = both_paths(lambda *a: ((x / y) * ng.tensor(g)).sum(), *ins)
+    for gf, gs in zip(fast, slow, strict=True):
+        np.testing.assert_allclose(gf, gs, rtol=1e-14)
+    xa, ya = x.detach().numpy(), y.detach().numpy()
+    gy = (-g * xa / ya / ya).reshape(np.broadcast_shapes(*shapes))
+    gy = gy.sum(axis=tuple(i for i, s in enumerate(np.shape(ya)) if s == 1 and gy.ndim)
+                if np.ndim(ya) else None) if gy.ndim else gy
+    np.testing.assert_allclose(fast[-1], np.reshape(gy, np.shape(ya)), rtol=1e-12)
+    if need == "both":
+        assert gradgradcheck(lambda a, b: a / b, (x, y))

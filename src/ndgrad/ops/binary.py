@@ -195,6 +195,12 @@ class Div(Primitive):
             return grad / ctx.saved_tensors[0], None
         y, out = ctx.saved_tensors
         gx = grad / y
+        if not _grad_state.enabled:  # no graph: negate the fresh product in place
+            gd, od = gx._data, out._data
+            if gd.ndim and gd.shape == od.shape and gd.dtype == od.dtype:
+                gy = gd * od
+                array_module(gy).negative(gy, out=gy)
+                return (gx if n[0] else None), _make(gy)
         return (gx if n[0] else None), gx * out * -1  # d(x/y)/dy = -(x/y) / y
 
 
