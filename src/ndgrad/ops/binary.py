@@ -141,10 +141,30 @@ class Mul(Primitive):
         saved = ctx.saved_tensors
         if n[0] and n[1]:
             x, y = saved
+            if x is y and ctx._extra is None:
+                # x * x: both edges lead to the same place, so send 2 * grad * x once (one
+                # product instead of two products and the engine's add); not when a node
+                # hook would see the two grad_inputs
+                return _square_grad(grad, x), None
             return grad * y, grad * x
         if n[0]:
             return grad * saved[0], None
         return None, grad * saved[0]
+
+
+def _square_grad(grad: Tensor, x: Tensor) -> Tensor:
+    """2 * grad * x, the gradient of x * x (and of x ** 2)."""
+    if _grad_state.enabled:  # create_graph: stay differentiable
+        return grad * (x * 2)
+    g, xa = grad._data, x._data
+    if g.shape == xa.shape and g.dtype == xa.dtype and xa.ndim:
+        strides = g.strides
+        if not any(strides):  # a broadcast constant (a mean's or sum's gradient): one pass
+            return _make(xa * (g[(0,) * g.ndim] * 2))
+        out = g * xa
+        out *= 2  # fresh, seen by no one else: scale in place instead of a temporary
+        return _make(out)
+    return grad * x * 2
 
 
 class MulScalar(Primitive):
@@ -176,6 +196,12 @@ class Div(Primitive):
             return grad / ctx.saved_tensors[0], None
         y, out = ctx.saved_tensors
         gx = grad / y
+        if not _grad_state.enabled:  # no graph: negate the fresh product in place
+            gd, od = gx._data, out._data
+            if gd.ndim and gd.shape == od.shape and gd.dtype == od.dtype:
+                gy = gd * od
+                array_module(gy).negative(gy, out=gy)
+                return (gx if n[0] else None), _make(gy)
         return (gx if n[0] else None), gx * out * -1  # d(x/y)/dy = -(x/y) / y
 
 
@@ -253,7 +279,7 @@ class PowScalar(Primitive):
         if c == 1:
             return grad
         if c == 2:
-            return grad * x * 2
+            return _square_grad(grad, x)
         return grad * c * x ** (c - 1)
 
 

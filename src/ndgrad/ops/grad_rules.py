@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+
+
+def _fits(t: Any, g: Any) -> bool:
+    """True when ``g`` and ``t`` have one shape and dtype and ``t`` is an array rather than a
+    NumPy scalar (0-d results have no ``out=``): the result may then be built in place in a
+    fresh array of that shape (never in ``g`` or a saved tensor)."""
+    return t.ndim != 0 and t.shape == g.shape and t.dtype == g.dtype
 
 
 class TanhBackward(Primitive):
@@ -18,7 +26,13 @@ class TanhBackward(Primitive):
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
         ctx.save_inputs(0, 1)
-        return g * (1 - y * y)
+        t = y * y
+        if _fits(t, g):  # three passes over one fresh temporary instead of three arrays
+            xp = array_module(t)
+            xp.subtract(1, t, out=t)
+            xp.multiply(g, t, out=t)
+            return t
+        return g * (1 - t)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
@@ -33,7 +47,13 @@ class SigmoidBackward(Primitive):
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
         ctx.save_inputs(0, 1)
-        return g * (y * (1 - y))
+        t = 1 - y
+        if _fits(t, g):
+            xp = array_module(t)
+            xp.multiply(y, t, out=t)
+            xp.multiply(g, t, out=t)
+            return t
+        return g * (y * t)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
@@ -48,6 +68,13 @@ class ThresholdBackward(Primitive):
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
         ctx.save_inputs(1)
+        if _fits(y, g):
+            # the mask written straight as 0.0/1.0 into the result, then scaled in place: no
+            # boolean temporary and a same-dtype multiply (g * mask casts bool in chunks)
+            xp = array_module(g)
+            out = xp.greater(y, 0, out=xp.empty_like(g))
+            out *= g
+            return out
         return g * (y > 0)
 
     @staticmethod

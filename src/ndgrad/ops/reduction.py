@@ -14,6 +14,7 @@ from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import _state as _grad_state
 from ._common import float_input, to_tensor
 from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape, shape_arg
 from .binary import where
@@ -33,6 +34,11 @@ class Sum(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if not _grad_state.enabled:  # no graph to build: the same broadcast view, directly
+            g = grad._data
+            if not ctx.keepdim and ctx.dims is not None and g.ndim:
+                g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
+            return Tensor._make(array_module(g).broadcast_to(g, ctx.in_shape))
         if not ctx.keepdim:
             grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
         return grad.broadcast_to(ctx.in_shape)
