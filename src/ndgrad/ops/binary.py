@@ -154,7 +154,7 @@ class Mul(Primitive):
 
 def _square_grad(grad: Tensor, x: Tensor) -> Tensor:
     """2 * grad * x, the gradient of x * x (and of x ** 2)."""
-    if _grad_state.enabled:  # create_graph: stay differentiable
+    if _grad_on():  # create_graph: stay differentiable
         return grad * (x * 2)
     g, xa = grad._data, x._data
     if g.shape == xa.shape and g.dtype == xa.dtype and xa.ndim:
@@ -196,7 +196,7 @@ class Div(Primitive):
             return grad / ctx.saved_tensors[0], None
         y, out = ctx.saved_tensors
         gx = grad / y
-        if not _grad_state.enabled:  # no graph: negate the fresh product in place
+        if not _grad_on():  # no graph: negate the fresh product in place
             gd, od = gx._data, out._data
             if gd.ndim and gd.shape == od.shape and gd.dtype == od.dtype:
                 gy = gd * od

@@ -14,7 +14,7 @@ from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_input, to_tensor
 from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape, shape_arg
 from .binary import where
@@ -34,7 +34,7 @@ class Sum(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        if not _grad_state.enabled:  # no graph to build: the same broadcast view, directly
+        if not _grad_on():  # no graph to build: the same broadcast view, directly
             g = grad._data
             if not ctx.keepdim and ctx.dims is not None and g.ndim:
                 g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
