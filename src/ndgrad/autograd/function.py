@@ -237,11 +237,16 @@ class Primitive(_FunctionBase):
         return t
 
 
-def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
-    """``cls.apply(x, c=c)`` for a one-input primitive whose parameter is a Python number,
-    without building a keyword dict (the hottest op shape: ``x * 2.0``, ``x + 1``)."""
+_NO_PARAM = object()
+
+
+def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
+    """``cls.apply(x)`` or ``cls.apply(x, c=c)`` for a one-input, one-output primitive with a
+    floating result, without the argument packing of ``apply`` (the hottest op shapes:
+    ``x * 2.0``, ``x + 1``, ``tanh(x)``). ``c`` is passed to forward positionally."""
     if not (x._rg and _grad_on()):
-        out = cls.forward(_NULL_CTX, x._data, c)
+        out = cls.forward(_NULL_CTX, x._data) if c is _NO_PARAM else \
+            cls.forward(_NULL_CTX, x._data, c)
         return _make(out if type(out) is ndarray else _as_array(out))
     node = _new(cls._backward_cls)
     node._saved = node._saved_ver = ()
@@ -255,7 +260,7 @@ def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
         node.next_edges = (fn if x._out_idx == 0 else (fn, x._out_idx),)
     else:
         node.next_edges = (x,)
-    out = cls.forward(node, x._data, c)
+    out = cls.forward(node, x._data) if c is _NO_PARAM else cls.forward(node, x._data, c)
     node._fwd = None
     if anomaly_mode._state.enabled:
         node.extra.trace = traceback.format_stack()[:-2]
@@ -272,9 +277,14 @@ def _apply_scalar(cls: Any, x: Tensor, c: Any) -> Tensor:
     node.out_meta = m if m is not None else _meta(out.shape, dt)
     if node._save_out is not None:
         result._version = vc = [0]
-        node._saved += (_SavedOutput(out, vc, 0, True),)
+        so = _new(_SavedOutput)  # _SavedOutput(out, vc, 0, True) without an __init__ call
+        so.data, so.version, so.index, so.requires_grad = out, vc, 0, True
+        node._saved += (so,)
         node._saved_ver += (0,)
     return result
+
+
+_apply_scalar = _apply_one  # the name the scalar-operand ops use
 
 
 _make = Tensor._make
@@ -344,7 +354,9 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
         _share_version(inputs[0], result)
     if node._save_out is not None:
         result._version = vc = [0]
-        node._saved += (_SavedOutput(out, vc, 0, True),)
+        so = _new(_SavedOutput)
+        so.data, so.version, so.index, so.requires_grad = out, vc, 0, True
+        node._saved += (so,)
         node._saved_ver += (0,)
     return result
 

@@ -1,6 +1,7 @@
-"""Thread-local grad and inference flags, and the context managers/decorators that flip them.
+"""Per-thread grad and inference flags (context variables), and the context managers/decorators
+that flip them.
 
-Nothing else reads the raw state: ops ask ``is_grad_enabled()`` once per call.
+Ops read the grad flag through ``grad_enabled`` (one C call); users through ``is_grad_enabled()``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from .. import ops
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import grad_enabled as _grad_on
 
 # columns up to this size are kept from forward for the weight gradient (else rebuilt)
 _KEEP_COLS_BYTES = 1 << 26
@@ -165,7 +165,7 @@ class Conv2d(Primitive):
         k = w.shape[1] * w.shape[2] * w.shape[3]
         if cols is not None and cols.shape[1] == x.shape[1] * w.shape[2] * w.shape[3] + 1:
             # columns with a row of ones (bias, one group)
-            if need[1] and need[2] and not is_grad_enabled():
+            if need[1] and need[2] and not _grad_on():
                 # no graph is being built: weight and bias gradients from one batched matmul
                 # (the ones row sums gy for the bias); the primitives below stay
                 # differentiable for create_graph

@@ -12,7 +12,7 @@ from typing import Any
 from .. import _backend, ops
 from .._tensor import Tensor
 from ..autograd.function import _NULL_CTX, Primitive
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._softmax import _max_const, log_softmax
 
 
@@ -267,7 +267,7 @@ class IndexCrossEntropy(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_inputs
-        if not is_grad_enabled():  # no graph to build: the gradient node's forward, inline
+        if not _grad_on():  # no graph to build: the gradient node's forward, inline
             return Tensor._make(IndexCrossEntropyGrad.forward(_NULL_CTX, x._data, grad._data,
                                                               ctx.p, ctx.t, ctx.scale))
         return IndexCrossEntropyGrad.apply(x, grad, p=ctx.p, t=ctx.t, scale=ctx.scale)

@@ -11,7 +11,7 @@ from typing import Any
 from .. import _backend, ops
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from ..ops.linalg import MatMul
 from ..random import default_generator
 from . import _conv
@@ -56,7 +56,7 @@ class Linear(Primitive):
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, w = ctx.saved_inputs
         need = ctx.needs_input_grad
-        if not is_grad_enabled() and x._data.ndim == 2:
+        if not _grad_on() and x._data.ndim == 2:
             # no graph is being built: the same three products straight on the arrays (the
             # training hot path); with create_graph the primitives below keep it differentiable
             g, xa, wa = grad._data, x._data, w._data

@@ -12,12 +12,14 @@ from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 
+_IN_PLACE_MIN = 1024  # below this many elements ufuncs with out= cost more than they save
+
 
 def _fits(t: Any, g: Any) -> bool:
-    """True when ``g`` and ``t`` have one shape and dtype and ``t`` is an array rather than a
-    NumPy scalar (0-d results have no ``out=``): the result may then be built in place in a
-    fresh array of that shape (never in ``g`` or a saved tensor)."""
-    return t.ndim != 0 and t.shape == g.shape and t.dtype == g.dtype
+    """True when ``g`` and ``t`` have one shape and dtype and ``t`` is big enough for in-place
+    work to pay (fewer fresh temporaries; 0-d NumPy scalars have no ``out=``): the result may
+    then be built in place in a fresh array of that shape (never in ``g`` or a saved tensor)."""
+    return t.size >= _IN_PLACE_MIN and t.shape == g.shape and t.dtype == g.dtype
 
 
 class TanhBackward(Primitive):

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, _apply_one
 from ._common import float_input, to_tensor
 from .grad_rules import sigmoid_backward, tanh_backward, threshold_backward
 
@@ -354,37 +354,37 @@ def neg(input: Tensor) -> Tensor:
 
 def exp(input: Tensor) -> Tensor:
     """Elementwise e**input."""
-    return Exp.apply(float_input(input))
+    return _apply_one(Exp, float_input(input))
 
 
 def expm1(input: Tensor) -> Tensor:
     """Elementwise exp(input) - 1, accurate for small input."""
-    return Expm1.apply(float_input(input))
+    return _apply_one(Expm1, float_input(input))
 
 
 def log(input: Tensor) -> Tensor:
     """Elementwise natural logarithm."""
-    return Log.apply(float_input(input))
+    return _apply_one(Log, float_input(input))
 
 
 def log1p(input: Tensor) -> Tensor:
     """Elementwise log(1 + input), accurate for small input."""
-    return Log1p.apply(float_input(input))
+    return _apply_one(Log1p, float_input(input))
 
 
 def sqrt(input: Tensor) -> Tensor:
     """Elementwise square root."""
-    return Sqrt.apply(float_input(input))
+    return _apply_one(Sqrt, float_input(input))
 
 
 def rsqrt(input: Tensor) -> Tensor:
     """Elementwise 1 / sqrt(input)."""
-    return Rsqrt.apply(float_input(input))
+    return _apply_one(Rsqrt, float_input(input))
 
 
 def reciprocal(input: Tensor) -> Tensor:
     """Elementwise 1 / input (ints give the default float)."""
-    return Reciprocal.apply(float_input(input))
+    return _apply_one(Reciprocal, float_input(input))
 
 
 def square(input: Tensor) -> Tensor:
@@ -395,67 +395,67 @@ def square(input: Tensor) -> Tensor:
 
 def sin(input: Tensor) -> Tensor:
     """Elementwise sine."""
-    return Sin.apply(float_input(input))
+    return _apply_one(Sin, float_input(input))
 
 
 def cos(input: Tensor) -> Tensor:
     """Elementwise cosine."""
-    return Cos.apply(float_input(input))
+    return _apply_one(Cos, float_input(input))
 
 
 def tan(input: Tensor) -> Tensor:
     """Elementwise tangent."""
-    return Tan.apply(float_input(input))
+    return _apply_one(Tan, float_input(input))
 
 
 def arcsin(input: Tensor) -> Tensor:
     """Elementwise inverse sine (derivative infinite at +-1)."""
-    return Asin.apply(float_input(input))
+    return _apply_one(Asin, float_input(input))
 
 
 def arccos(input: Tensor) -> Tensor:
     """Elementwise inverse cosine (derivative infinite at +-1)."""
-    return Acos.apply(float_input(input))
+    return _apply_one(Acos, float_input(input))
 
 
 def arctan(input: Tensor) -> Tensor:
     """Elementwise inverse tangent."""
-    return Atan.apply(float_input(input))
+    return _apply_one(Atan, float_input(input))
 
 
 def sinh(input: Tensor) -> Tensor:
     """Elementwise hyperbolic sine."""
-    return Sinh.apply(float_input(input))
+    return _apply_one(Sinh, float_input(input))
 
 
 def cosh(input: Tensor) -> Tensor:
     """Elementwise hyperbolic cosine."""
-    return Cosh.apply(float_input(input))
+    return _apply_one(Cosh, float_input(input))
 
 
 def tanh(input: Tensor) -> Tensor:
     """Elementwise hyperbolic tangent."""
-    return Tanh.apply(float_input(input))
+    return _apply_one(Tanh, float_input(input))
 
 
 def arcsinh(input: Tensor) -> Tensor:
     """Elementwise inverse hyperbolic sine."""
-    return Asinh.apply(float_input(input))
+    return _apply_one(Asinh, float_input(input))
 
 
 def arccosh(input: Tensor) -> Tensor:
     """Elementwise inverse hyperbolic cosine (input >= 1)."""
-    return Acosh.apply(float_input(input))
+    return _apply_one(Acosh, float_input(input))
 
 
 def arctanh(input: Tensor) -> Tensor:
     """Elementwise inverse hyperbolic tangent (|input| < 1)."""
-    return Atanh.apply(float_input(input))
+    return _apply_one(Atanh, float_input(input))
 
 
 def sigmoid(input: Tensor) -> Tensor:
     """Elementwise logistic function, stable for large |input|."""
-    return Sigmoid.apply(float_input(input))
+    return _apply_one(Sigmoid, float_input(input))
 
 
 def relu(input: Tensor) -> Tensor:
