@@ -15,6 +15,7 @@ from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_scalar
 from ..autograd.grad_mode import grad_enabled as _grad_on
+from . import _fast_rules as fr
 from ._common import float_input, pair, promote_int, to_tensor
 from ._shape_utils import broadcast_shapes
 from .unary import log
@@ -242,19 +243,51 @@ class Pow(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_inputs(0, 1)
+        if ctx.needs_input_grad[1]:
+            ctx.save_outputs(0)  # x ** y again in the exponent's rule (as PyTorch's result)
         return x ** y
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
-        x, y = ctx.saved_tensors
         n = ctx.needs_input_grad
+        saved = ctx.saved_tensors
+        x, y = saved[0], saved[1]
+        g, a, b = grad._data, x._data, y._data
+        if not _grad_on() and a.ndim and a.dtype.kind == "f" and (
+                a.shape == b.shape == g.shape and a.dtype is b.dtype is g.dtype):
+            return _pow_grads(array_module(a), g, a, b, saved[2]._data if n[1] else None, n)
         gx = grad * y * x ** (y - 1) if n[0] else None
         gy = None
         if n[1]:
             # x == 0: d(x**y)/dy is taken as 0 (PyTorch's choice; the limit for y > 0)
             safe = where(x == 0, 1.0, x)
-            gy = grad * where(x == 0, 0.0, x ** y * log(safe))
+            gy = grad * where(x == 0, 0.0, saved[2] * log(safe))
         return gx, gy
+
+
+def _pow_grads(xp: Any, g: Any, a: Any, b: Any, out: Any, n: tuple) -> tuple:
+    """Pow's rule on arrays of one shape (no graph): each gradient in one fresh temporary,
+    the exponent's from the saved result instead of a second power."""
+    gx = gy = None
+    if n[0]:
+        t = b - 1
+        xp.power(a, t, out=t)
+        t *= b
+        t *= g
+        gx = _make(t)
+    if n[1]:
+        zero = a == 0
+        if zero.any():
+            t = xp.where(zero, 1, a)
+            xp.log(t, out=t)
+            t *= out
+            t[zero] = 0
+        else:
+            t = xp.log(a)
+            t *= out
+        t *= g
+        gy = _make(t)
+    return gx, gy
 
 
 class PowScalar(Primitive):
@@ -280,6 +313,13 @@ class PowScalar(Primitive):
             return grad
         if c == 2:
             return _square_grad(grad, x)
+        g, a = grad._data, x._data
+        if not _grad_on() and a.ndim and g.shape == a.shape and g.dtype is a.dtype and (
+                a.dtype.kind == "f"):
+            t = a ** (c - 1)  # no graph: one fresh temporary, scaled in place
+            t *= g
+            t *= c
+            return _make(t)
         return grad * c * x ** (c - 1)
 
 
@@ -449,11 +489,22 @@ class Where(Primitive):
     @staticmethod
     def forward(ctx: Any, cond: Any, x: Any, y: Any) -> Any:
         ctx.cond = cond
-        return array_module(x).where(cond, x, y)
+        xp = array_module(x)
+        if fr.can_select(x, y):
+            return fr.select(xp, cond, x, y)
+        return xp.where(cond, x, y)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         n = ctx.needs_input_grad
+        g = grad._data
+        if not _grad_on() and fr.can_select(g):  # no graph: both selections on arrays
+            xp, c = array_module(g), ctx.cond
+            gx = fr.select(xp, c, g) if n[1] else None
+            if n[2]:
+                gy = fr.unselect(xp, g, gx) if n[1] else fr.select(xp, xp.logical_not(c), g)
+                return None, (_make(gx) if n[1] else None), _make(gy)
+            return None, _make(gx), None
         cond = Tensor._make(ctx.cond)
         return (None, where(cond, grad, 0.0) if n[1] else None,
                 where(cond, 0.0, grad) if n[2] else None)

@@ -14,6 +14,7 @@ from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import pair, to_tensor
 from ._shape_utils import normalize_dims, reduced_shape
 
@@ -393,6 +394,8 @@ class VectorNorm(Primitive):
         ctx.save_inputs(0)
         ctx.save_outputs(0)
         xp = array_module(x)
+        if ord == 2 and x.dtype.kind != "c":  # real: x * x, no |x| pass
+            return xp.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
         a = xp.abs(x)
         if ord == _INF:
             return a.max(axis=dims, keepdims=keepdim)
@@ -420,9 +423,14 @@ class VectorNorm(Primitive):
         if p in (_INF, -_INF):  # ties at the max (min): split the gradient evenly
             hit = (x.abs() == y).to(x.dtype)
             return grad * x.sign() * hit / hit.sum(ctx.dims, keepdim=True)
+        a, g = x._data, grad._data
+        if p == 2 and not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype:
+            # no graph: the small factor on arrays, then one full-size product
+            ya = y._data
+            return Tensor._make(a * (g / array_module(ya).where(ya != 0, ya, 1)))
         safe = y.where(y != 0, 1.0)  # subgradient 0 at x = 0, as in PyTorch
         if p == 2:
-            return grad * x / safe
+            return x * (grad / safe)  # the (small) factor first: one full-size product
         return grad * x * x.abs() ** (p - 2) / safe ** (p - 1)
 
 

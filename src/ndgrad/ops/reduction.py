@@ -110,9 +110,20 @@ class Prod(Primitive):
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
-        if not (x == 0).any():
+        if _no_zero_factor(x, y):
             return grad * y / x  # exact (at every order) while no factor is zero
         return grad * _prod_of_others(x, ctx.dims)
+
+
+def _no_zero_factor(x: Tensor, y: Tensor) -> bool:
+    """No factor of ``x`` is 0. A zero makes its product 0 or NaN, so a product with neither
+    answers from the (small) result alone, without a pass over ``x``."""
+    ya = y._data
+    if ya.dtype.kind in "fc":
+        xp = array_module(ya)
+        if not (ya == 0).any() and not xp.isnan(ya).any():
+            return True
+    return not (x == 0).any()
 
 
 def _prod_of_others(x: Tensor, dims: tuple | None) -> Tensor:
@@ -171,9 +182,20 @@ class Amax(Primitive):
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
+        a, g = x._data, grad._data
+        if not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype and (
+                a.size <= _EXACT_COUNT.get(a.dtype.itemsize, 0)):  # counts exact in the dtype
+            # no graph: the 0/1 hit mask written straight into the result, counted, scaled
+            xp = array_module(a)
+            hit = xp.equal(a, y._data, out=xp.empty_like(a))
+            hit *= g / hit.sum(axis=ctx.dims, keepdims=True)
+            return Tensor._make(hit)
         # tie at the extreme: split grad evenly among the tied elements
         hit = x == y
         return grad / hit.sum(ctx.dims, keepdim=True) * hit
+
+
+_EXACT_COUNT = {2: 1 << 11, 4: 1 << 24, 8: 1 << 53}  # float16/32/64 count ones exactly
 
 
 class Amin(Amax):
@@ -203,9 +225,11 @@ class MaxDim(Primitive):
         if x.ndim == 0:
             idx = xp.zeros((), dtype=_dtypes.int64)
             val = x.copy()
-        else:
-            idx = getattr(x, op)(axis=dim, keepdims=keepdim)
-            val = (x.max if op == "argmax" else x.min)(axis=dim, keepdims=keepdim)
+        else:  # the values gathered at the indices: no second pass over x
+            idx = getattr(x, op)(axis=dim, keepdims=True)
+            val = xp.take_along_axis(x, idx, axis=dim)
+            if not keepdim:
+                idx, val = idx.squeeze(dim), val.squeeze(dim)
         ctx.idx, ctx.dim, ctx.keepdim, ctx.in_shape = idx, dim, keepdim, x.shape
         return val, idx.astype(_dtypes.int64, copy=False)
 
@@ -218,6 +242,11 @@ class MaxDim(Primitive):
         if not ctx.keepdim:
             grad = grad.unsqueeze(dim)
             idx = xp.expand_dims(idx, dim)
+        if not _grad_on():  # no graph: scatter the gradient into zeros at the indices
+            g = grad._data
+            out = xp.zeros(shape, g.dtype)
+            xp.put_along_axis(out, idx, g, axis=dim)
+            return Tensor._make(out)
         pos = xp.arange(shape[dim]).reshape((-1,) + (1,) * (len(shape) - 1 - dim))
         return grad * Tensor._make(pos == idx)  # a constant one-hot mask along dim
 
@@ -339,7 +368,21 @@ class Var(Primitive):
         (x,) = ctx.saved_tensors
         if not ctx.keepdim:
             grad = grad.reshape(reduced_shape(x.shape, ctx.dims))
+        d = _centred(x, grad, ctx.dims)
+        if d is not None:
+            d *= grad._data * (2 * ctx.scale)
+            return Tensor._make(d)
         return (x - x.mean(ctx.dims, keepdim=True)) * (grad * (2 * ctx.scale))
+
+
+def _centred(x: Tensor, grad: Tensor, dims: Any) -> Any:
+    """``x - mean(x)`` over the reduced dims as a fresh array, to be scaled in place by the
+    (small) keepdim-shaped factor: the no-graph path of var's and std's rules. None when a
+    graph is being built (or for 0-d, empty, non-float or mixed-dtype inputs)."""
+    a, g = x._data, grad._data
+    if _grad_on() or not a.ndim or not a.size or a.dtype.kind != "f" or g.dtype is not a.dtype:
+        return None
+    return a - a.mean(axis=dims, keepdims=True)
 
 
 class Std(Primitive):
@@ -358,6 +401,10 @@ class Std(Primitive):
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
         y = where(y == 0, float("inf"), y)  # std 0: gradient 0, as PyTorch
+        d = _centred(x, grad, ctx.dims)
+        if d is not None:
+            d *= grad._data / y._data * ctx.scale
+            return Tensor._make(d)
         return (x - x.mean(ctx.dims, keepdim=True)) * (grad / y * ctx.scale)
 
 
@@ -427,6 +474,13 @@ class LogSumExp(Primitive):
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
+        a, g = x._data, grad._data
+        if not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype:
+            xp = array_module(a)  # no graph: one fresh temporary, worked in place
+            t = a - y._data
+            xp.exp(t, out=t)
+            t *= g
+            return Tensor._make(t)
         return grad * exp(x - y)
 
 

@@ -7,8 +7,13 @@ from typing import Any
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import grad_enabled as _grad_on
+from . import _fast_rules as fr
 from ._common import float_input, is_scalar, promote_int, to_tensor
 from .binary import _operands, where
+
+_make = Tensor._make
+_INF = float("inf")
 
 
 class Maximum(Primitive):
@@ -36,6 +41,11 @@ class Minimum(Primitive):
 
 
 def _split(grad: Tensor, wins: Tensor, tie: Tensor, n: tuple) -> tuple:
+    g = grad._data
+    if not _grad_on() and fr.can_select(g) and not tie._data.any():  # arrays, no tie
+        xp = array_module(g)
+        gx = fr.select(xp, wins._data, g)
+        return (_make(gx) if n[0] else None), (_make(g - gx) if n[1] else None)
     if tie.any():  # tie: each input gets half the gradient (PyTorch's rule)
         gx = grad * where(tie, 0.5, wins.to(grad.dtype))
     else:
@@ -91,6 +101,8 @@ class Clamp(Primitive):
         if lo is not None and hi is not None and lo <= hi:
             ctx.save_outputs(0)
         xp = array_module(x)
+        if x.dtype.kind == "f":  # clip's loop is vectorised (max/min with a scalar are not)
+            return xp.clip(x, -_INF if lo is None else lo, _INF if hi is None else hi)
         if lo is None:
             return xp.minimum(x, hi)
         out = xp.maximum(x, lo)
@@ -102,6 +114,20 @@ class Clamp(Primitive):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x = ctx.saved_tensors[0]
         lo, hi = ctx.lo, ctx.hi
+        g, a = grad._data, x._data
+        if (not _grad_on() and a.ndim and g.shape == a.shape and g.dtype is a.dtype
+                and a.dtype.kind == "f" and (lo is None or hi is None or lo <= hi)):
+            # no graph: the 0/1 mask written straight into the result, scaled in place
+            xp = array_module(a)
+            out = xp.empty_like(g)
+            if lo is None:
+                xp.less_equal(a, hi, out=out)
+            elif hi is None:
+                xp.greater_equal(a, lo, out=out)
+            else:
+                xp.equal(ctx.saved_tensors[1]._data, a, out=out)
+            out *= g
+            return _make(out)
         # on a bound the gradient passes (PyTorch: where min <= x <= max)
         if lo is None:
             return grad * (x <= hi)
