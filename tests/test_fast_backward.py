@@ -199,3 +199,18 @@ def test_div_backward_fast_path(shapes, need):
     np.testing.assert_allclose(fast[-1], np.reshape(gy, np.shape(ya)), rtol=1e-12)
     if need == "both":
         assert gradgradcheck(lambda a, b: a / b, (x, y))
+
+
+@pytest.mark.parametrize("op, d", [
+    (ng.tanh, lambda v: 1 - np.tanh(v) ** 2),
+    (ng.sigmoid, lambda v: (1 / (1 + np.exp(-v))) * (1 - 1 / (1 + np.exp(-v)))),
+    (ng.relu, lambda v: float(v > 0)),
+])
+def test_fused_rules_on_0d_give_array_grads(op, d):
+    # without a graph the rules run their formula on the arrays; 0-d results come back from
+    # NumPy as scalars and must still become arrays
+    for v in (0.3, -0.7):
+        x = ng.tensor(np.array(v), requires_grad=True)
+        op(x).backward()
+        assert type(x.grad._data) is np.ndarray and x.grad.shape == ()
+        np.testing.assert_allclose(x.grad.item(), d(v), rtol=1e-12)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._backend import array_module
+from .._backend import array_module, ndarray
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import _NULL_CTX, Primitive, _as_array
+from ..autograd.grad_mode import grad_enabled as _grad_on
+
+_make = Tensor._make
 
 _IN_PLACE_MIN = 1024  # below this many elements ufuncs with out= cost more than they save
 
@@ -85,19 +88,32 @@ class ThresholdBackward(Primitive):
         return (ThresholdBackward.apply(gg, y) if ctx.needs_input_grad[0] else None, None)
 
 
+# Without a graph to build (no create_graph) each rule is its primitive's forward on the arrays,
+# called directly: the same formula, without apply's dispatch.
+def _on_arrays(prim: Any, grad: Tensor, output: Tensor) -> Tensor:
+    out = prim.forward(_NULL_CTX, grad._data, output._data)
+    return _make(out if type(out) is ndarray else _as_array(out))  # 0-d: NumPy scalars
+
+
 def tanh_backward(grad: Tensor, output: Tensor) -> Tensor:
     """d tanh: grad * (1 - output**2)."""
-    return TanhBackward.apply(grad, output)
+    if _grad_on():
+        return TanhBackward.apply(grad, output)
+    return _on_arrays(TanhBackward, grad, output)
 
 
 def sigmoid_backward(grad: Tensor, output: Tensor) -> Tensor:
     """d sigmoid: grad * output * (1 - output)."""
-    return SigmoidBackward.apply(grad, output)
+    if _grad_on():
+        return SigmoidBackward.apply(grad, output)
+    return _on_arrays(SigmoidBackward, grad, output)
 
 
 def threshold_backward(grad: Tensor, output: Tensor) -> Tensor:
     """d relu: grad where output > 0 (subgradient 0 at 0, as PyTorch)."""
-    return ThresholdBackward.apply(grad, output)
+    if _grad_on():
+        return ThresholdBackward.apply(grad, output)
+    return _on_arrays(ThresholdBackward, grad, output)
 
 
 __all__: list[str] = []  # internal helpers for rules, not part of ng.*
