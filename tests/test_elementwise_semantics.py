@@ -297,3 +297,17 @@ def test_reduction_argument_errors():
         ng.clamp(ng.zeros(3))
     with pytest.raises(ValueError, match=r"^div: rounding_mode must be"):
         ng.div(ng.zeros(3), 2.0, rounding_mode="ceil")
+
+
+@pytest.mark.parametrize("rg", [False, True])
+def test_0d_results_hold_arrays_not_numpy_scalars(rg):
+    # NumPy returns scalars for 0-d arithmetic; a Tensor's data must stay an array (views,
+    # in-place ops, .numpy() and out= all need one)
+    a = ng.tensor(2.0, requires_grad=rg)
+    b = ng.tensor(0.5, requires_grad=rg)
+    results = [a * 3.0, 3.0 * a, a + 1, a - 1, 1 - a, a / 2, 2 / a, a * b, a + b, a - b, a / b,
+               -a, a ** 2, ng.tanh(a), ng.exp(a), ng.sigmoid(a), ng.relu(a), a.sum(),
+               ng.maximum(a, b)]
+    for r in results:
+        assert type(r._data) is np.ndarray, r
+        assert type(r.detach().numpy()) is np.ndarray

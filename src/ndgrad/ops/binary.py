@@ -35,9 +35,10 @@ def _fast(x: Any, y: Any) -> int:
         b = y._data
         if a.dtype is not b.dtype or a.shape != b.shape or a.dtype.kind != "f":
             return 0
-        return 5 if _grad_on() and (x._rg or y._rg) else 1
+        # 1 and 2 compute on the arrays directly: not for 0-d, where NumPy returns a scalar
+        return 5 if _grad_on() and (x._rg or y._rg) else 1 if a.ndim else 0
     if (type(y) is float or type(y) is int) and a.dtype.kind == "f":
-        return 6 if _grad_on() and x._rg else 2
+        return 6 if _grad_on() and x._rg else 2 if a.ndim else 0
     return 0
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
