@@ -28,6 +28,15 @@ _ARRAY_REFS = 3
 _TENSOR_REFS = 5
 
 
+_PRIM_NODE: dict = {}  # class of a next_edges entry -> is it the node class of a Primitive
+
+
+def _prim_node_class(cls: type) -> bool:
+    r = _PRIM_NODE[cls] = isinstance(cls, type) and issubclass(cls, Node) and \
+        cls._fn is not None and cls._fn._primitive
+    return r
+
+
 def _sum_to(arr: Any, shape: tuple) -> Any:
     """Sum ``arr`` down to ``shape`` (raw arrays; the broadcast-reduction of every edge)."""
     lead = arr.ndim - len(shape)
@@ -294,13 +303,16 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                     # a chain: n is c's last pending parent and nothing is buffered for c, so
                     # c is ready now with g alone; run it directly instead of going through
                     # the buffers and the ready stack
-                    if g is None or c is None or c.__class__ is Tensor or \
-                            c.__class__ is tuple or isinstance(c, Tensor) or \
-                            c._extra is not None or not c._fn._primitive or \
-                            len(c.out_meta) != 1 or c._uses != 1 and (
-                                deps is None or deps[c] != 1 or c in buffers):
+                    prim = _PRIM_NODE.get(c.__class__)  # None, leaf, (node, idx): False
+                    if prim is None:
+                        prim = _prim_node_class(c.__class__)
+                    if g is None or not prim or c._extra is not None:
                         break
-                    shape, dtype = c.out_meta[0]
+                    meta = c.out_meta
+                    if len(meta) != 1 or c._uses != 1 and (
+                            deps is None or deps[c] != 1 or c in buffers):
+                        break
+                    shape, dtype = meta[0]
                     if type(g) is not Tensor or g._data.shape != shape or (
                             g._data.dtype is not dtype and g._data.dtype != dtype):
                         g = _validate(n, 0, g, shape, dtype, create_graph)
