@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._backend import array_module
+from .._backend import array_module, ndarray
 from .._tensor import Tensor
-from ..autograd.function import Primitive, _apply_scalar
+from ..autograd.function import Primitive, _apply_scalar, _as_array
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
 from ._common import float_input, pair, promote_int, to_tensor
@@ -79,6 +79,18 @@ def _cast(t: Tensor, dtype: Any) -> Tensor:
     return t.to(dtype) if t._rg else Tensor._make(t._data.astype(dtype))
 
 
+# Rules below compute on the arrays when no graph is being built (the engine then checks the
+# shape and dtype of what they return, reducing broadcast dimensions), and with Tensor ops,
+# differentiable, under create_graph.
+def _arr(r: Any) -> Tensor:
+    """A Tensor of a NumPy result (0-d results come back as scalars: made arrays)."""
+    return _make(r if type(r) is ndarray else _as_array(r))
+
+
+def _neg(grad: Tensor) -> Tensor:
+    return _arr(-grad._data) if not _grad_on() else -grad
+
+
 class Add(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
@@ -110,7 +122,7 @@ class Sub(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         n = ctx.needs_input_grad
-        return (grad if n[0] else None, -grad if n[1] else None)
+        return (grad if n[0] else None, _neg(grad) if n[1] else None)
 
 
 class RSubScalar(Primitive):
@@ -122,7 +134,7 @@ class RSubScalar(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return -grad
+        return _neg(grad)
 
 
 class Mul(Primitive):
@@ -148,10 +160,13 @@ class Mul(Primitive):
                 # product instead of two products and the engine's add); not when a node
                 # hook would see the two grad_inputs
                 return _square_grad(grad, x), None
+            if not _grad_on():
+                g = grad._data
+                return _arr(g * y._data), _arr(g * x._data)
             return grad * y, grad * x
-        if n[0]:
-            return grad * saved[0], None
-        return None, grad * saved[0]
+        other = saved[0]
+        gi = _arr(grad._data * other._data) if not _grad_on() else grad * other
+        return (gi, None) if n[0] else (None, gi)
 
 
 def _square_grad(grad: Tensor, x: Tensor) -> Tensor:
@@ -180,7 +195,7 @@ class MulScalar(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad * ctx.c
+        return _arr(grad._data * ctx.c) if not _grad_on() else grad * ctx.c
 
 
 class Div(Primitive):
@@ -218,7 +233,7 @@ class DivScalar(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad / ctx.c
+        return _arr(grad._data / ctx.c) if not _grad_on() else grad / ctx.c
 
 
 class RDivScalar(Primitive):
