@@ -12,18 +12,7 @@ import pytest
 import ndgrad as ng
 from ndgrad.autograd import gradcheck, gradgradcheck
 from ndgrad.ops import _fast_rules as fr
-
-
-def t(a, rg=True, dtype=np.float64):
-    return ng.tensor(np.asarray(a, dtype=dtype), requires_grad=rg)
-
-
-def both_paths(f, *inputs):
-    """Gradients of f(*inputs) without and with create_graph (the general path)."""
-    fast = ng.autograd.grad(f(*inputs), inputs)
-    slow = ng.autograd.grad(f(*inputs), inputs, create_graph=True)
-    return [g.detach().numpy() for g in fast], [g.detach().numpy() for g in slow]
-
+from tests.fast_paths import both_paths, t
 
 LOSSES = {
     "sum": lambda y: y.sum(),  # the incoming gradient is a broadcast constant
