@@ -76,12 +76,15 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         if not tensors._rg:
             raise RuntimeError("element 0 of tensors does not require grad and does not have "
                                "a grad_fn")
-        if grad_tensors is None:
+        g = grad_tensors
+        if g is None:
             if d.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             seed = _ones_seed(d)
+        elif type(g) is Tensor and g._data.shape == d.shape and g._data.dtype.kind in "fc":
+            seed = g if g._rg else Tensor._make(g._data)  # what _seed makes of it, unchecked
         else:
-            (seed,) = _seed((tensors,), grad_tensors, False, "backward")
+            (seed,) = _seed((tensors,), g, False, "backward")
         engine.run_backward([tensors], [seed],
                             create_graph if retain_graph is None else retain_graph, create_graph)
         return

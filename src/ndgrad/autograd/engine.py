@@ -370,7 +370,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                             g._data.dtype is not dtype and g._data.dtype != dtype):
                         g = _validate(n, i, g, shape, dtype, create_graph)
                 if deps is None:
-                    if (c.__class__ is Tensor or isinstance(c, Tensor)) and not c._hooks:
+                    if is_leaf and not c._hooks:
                         if g is not None:  # a plain leaf: accumulate at once
                             _accumulate_leaf(c, g, create_graph)
                         continue
