@@ -7,6 +7,7 @@ W4  100,000-op chain, shape (1,), fwd+bwd, in a fresh process: time per op and p
 W5  (512,1)+(1,512) broadcast, tanh, sums/means, fwd+bwd
 W6  conv step, batch 32, 1x28x28, conv3x3->8, ReLU, maxpool 2, linear->10, CE, SGD
     (reference: naive im2col in NumPy)
+RSS 10,000 W2 steps in a fresh process: resident memory must stay flat after warm-up
 
 Every workload checks that ndgrad's gradients equal the NumPy reference's before timing.
 A PyTorch column is added when ``torch`` is importable (optional).
@@ -276,6 +277,41 @@ def run_w4(sizes: list[int], repeat: int) -> dict:
     return r
 
 
+# ------------------------------------------------- memory: RSS over 10,000 W2 steps, fresh process
+def _rss_bytes() -> int | None:
+    """Resident set size now (Linux /proc); None where it cannot be read."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def rss_child(steps: int) -> dict:
+    """Runs in a fresh interpreter: W2's training step ``steps`` times, RSS every 500 steps."""
+    net, _ = make_mlp()
+    samples = []
+    for i in range(1, steps + 1):
+        net.step()
+        if i % 500 == 0:
+            samples.append([i, _rss_bytes()])
+    return {"steps": steps, "samples": samples}
+
+
+def run_rss(steps: int) -> dict | None:
+    cmd = [sys.executable, os.path.abspath(__file__), "--rss-child", str(steps)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"RSS child failed:\n{res.stderr}")
+    data = json.loads(res.stdout.strip().splitlines()[-1])
+    rss = [(i, b) for i, b in data["samples"] if b is not None]
+    if len(rss) < 3:
+        return None  # no /proc here
+    warm = rss[1][1]  # after 1,000 steps: allocator pools and caches are filled
+    return {"steps": steps, "warm": warm, "end": rss[-1][1], "max": max(b for _, b in rss[1:]),
+            "growth": rss[-1][1] - warm, "samples": rss}
+
+
 # ------------------------------------------------------------------------------------- main
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -284,10 +320,14 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=None)
     p.add_argument("--json", metavar="PATH")
     p.add_argument("--w4-child", help=argparse.SUPPRESS)
+    p.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.w4_child:
         sizes = [int(s) for s in a.w4_child.split(",")]
         print(json.dumps(w4_child(sizes, a.repeat or 3)))
+        return
+    if a.rss_child:
+        print(json.dumps(rss_child(a.rss_child)))
         return
 
     t_start = time.perf_counter()
@@ -323,6 +363,10 @@ def main() -> None:
         print("running W6 ...", flush=True)
         net, ref = make_cnn(batch=32, size=28, channels=8)
         res["W6"] = run_net("W6", net, ref, repeat, torch, _torch_cnn)
+
+    if want("RSS"):
+        print("running RSS (W2 steps in a fresh process) ...", flush=True)
+        res["RSS"] = run_rss(2_000 if a.quick else 10_000)
 
     rows = []
     verdicts = {}
@@ -368,6 +412,17 @@ def main() -> None:
         r = res["W6"]
         row("W6", "W6: conv step b32", r["ndgrad"], r["numpy"], "ms", "<= 1.0x",
             r["ndgrad"] / r["numpy"] <= 1.0, r.get("torch"))
+
+    if res.get("RSS"):
+        r = res["RSS"]
+        ok = r["growth"] <= 4 * 2**20  # flat: within allocator noise
+        rows.append([f"RSS over {r['steps']:,} W2 steps", f"{r['warm'] / 2**20:.1f} MiB",
+                     f"{r['end'] / 2**20:.1f} MiB", f"{r['end'] / r['warm']:.3f}x"]
+                    + (["-"] if torch is not None else [])
+                    + ["flat (+<= 4 MiB after 1,000 steps)", "PASS" if ok else "miss",
+                       f"growth {r['growth'] / 2**20:+.1f} MiB, peak {r['max'] / 2**20:.1f} "
+                       "MiB (columns: after 1,000 steps, at the end)"])
+        verdicts["RSS"] = ok
 
     headers = ["workload", "NumPy by hand", "ndgrad", "ratio", "target", "status", "notes"]
     if torch is not None:
