@@ -26,7 +26,8 @@ class Sequential(Module):
         call = Module.__call__
         for m in self._modules.values():
             # Module.__call__ without hooks is m.forward: call it directly (one frame less)
-            if getattr(type(m), "__call__", None) is call and not (m._forward_pre_hooks or m._forward_hooks):
+            if (isinstance(m, Module) and type(m).__call__ is call
+                    and not (m._forward_pre_hooks or m._forward_hooks)):
                 input = m.forward(input)
             else:
                 input = m(input)
