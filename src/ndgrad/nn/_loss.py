@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _backend, ops
+from .._backend import ndarray as _ndarray
 from .._tensor import Tensor
-from ..autograd.function import _NULL_CTX, Primitive
+from ..autograd.function import Primitive
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._softmax import _max_const, log_softmax
+
+_np = _backend.np
 
 
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
@@ -240,13 +243,13 @@ class IndexCrossEntropy(Primitive):
     """The common case of cross_entropy: (N, C) logits, class indices, mean or sum. It picks
     the target logits by index instead of building a one-hot matrix (fewer array passes)."""
 
-    _ctx_slots = ("p", "t", "scale")
+    _ctx_slots = ("p", "t", "scale", "rows")
 
     _node_name = "NllLossBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: Any, t: Any, scale: float) -> Any:
-        xp = _backend.array_module(x)
+        xp = _np if type(x) is _ndarray else _backend.array_module(x)
         add = xp.add.reduce  # the ufunc reductions: no Python wrapper around .sum()/.max()
         z = x - xp.maximum.reduce(x, axis=1, keepdims=True)
         e = xp.exp(z)
@@ -261,15 +264,17 @@ class IndexCrossEntropy(Primitive):
         if ctx._fwd is not None:
             ctx.save_inputs(0)
             e /= s
-            ctx.p, ctx.t, ctx.scale = e, t, scale
+            ctx.p, ctx.t, ctx.scale, ctx.rows = e, t, scale, rows
         return xp.asarray(loss, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_inputs
-        if not _grad_on():  # no graph to build: the gradient node's forward, inline
-            return Tensor._make(IndexCrossEntropyGrad.forward(_NULL_CTX, x._data, grad._data,
-                                                              ctx.p, ctx.t, ctx.scale))
+        if not _grad_on():  # no graph to build: IndexCrossEntropyGrad's forward, inline
+            g = ctx.p.copy()
+            g[ctx.rows, ctx.t] -= 1
+            g *= grad._data * ctx.scale
+            return Tensor._make(g)
         return IndexCrossEntropyGrad.apply(x, grad, p=ctx.p, t=ctx.t, scale=ctx.scale)
 
 
@@ -318,6 +323,21 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross entropy of logits (N, C, ...) against class indices (N, ...) or class
     probabilities (same shape as input), with PyTorch's weight/ignore_index/label_smoothing."""
+    # The common case first, checked inline (the training hot path): (N, C) logits, N >= 1
+    # integer class indices that are all >= 0 (argmin: cheaper than a min reduction),
+    # ignore_index outside [0, C), mean or sum. The rest is _index_fast_path's contract.
+    if weight is None and not label_smoothing and (reduction == "mean" or reduction == "sum"):
+        if isinstance(target, Tensor):
+            t = None if target._rg else target._data
+        else:
+            t = target
+        xs = input._data.shape
+        if (len(xs) == 2 and getattr(t, "ndim", None) == 1 and t.shape[0] == xs[0] and xs[0]
+                and not 0 <= ignore_index < xs[1]):
+            kind = t.dtype.kind
+            if kind == "u" or kind == "i" and t[t.argmin()] >= 0:
+                return IndexCrossEntropy.apply(
+                    input, t=t, scale=1.0 / xs[0] if reduction == "mean" else 1.0)
     _check_reduction(reduction, "cross_entropy")
     if isinstance(target, Tensor) and target._rg:  # soft targets that need a gradient
         return _soft_cross_entropy(input, target, weight, label_smoothing, reduction)

@@ -10,9 +10,10 @@ from typing import Any
 
 from .. import _backend, ops
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, _apply_one
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ..ops.linalg import MatMul
+from ..ops.unary import Relu as _Relu
 from ..random import default_generator
 from . import _conv
 from ._loss import (
@@ -332,7 +333,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
 # ---------------------------------------------------------------------------- activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(input, 0)."""
-    return input.relu_() if inplace else ops.relu(input)
+    if inplace:
+        return input.relu_()
+    # ops.relu without its to_tensor and apply's argument packing (one input, one output)
+    return _apply_one(_Relu, input) if isinstance(input, Tensor) else ops.relu(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:

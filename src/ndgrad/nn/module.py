@@ -56,8 +56,7 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        d = self.__dict__
-        if d["_forward_pre_hooks"] or d["_forward_hooks"]:
+        if self._forward_pre_hooks or self._forward_hooks:  # instance attributes, not __getattr__
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 

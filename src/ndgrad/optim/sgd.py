@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ..autograd.grad_mode import no_grad
 from .optimizer import Optimizer, _check, _grad, required
 
 
@@ -24,6 +26,26 @@ class SGD(Optimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
                                   "weight_decay": weight_decay, "nesterov": nesterov,
                                   "maximize": maximize})
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        if closure is not None:
+            return super().step(closure)
+        for group in self.param_groups:
+            lr = group["lr"]
+            if (group["momentum"] or group["weight_decay"] or group["maximize"]
+                    or type(lr) is not float and type(lr) is not int):
+                params = [p for p in group["params"] if p._grad is not None]
+                if params:
+                    with no_grad():
+                        self._update(group, params)
+                continue
+            # plain SGD (the hot path): array updates only, so no grad mode to switch
+            for p in group["params"]:
+                g = p._grad
+                if g is not None:
+                    p._data -= lr * g._data
+        return None
 
     def _update(self, group: dict, params: list) -> None:
         lr, momentum = group["lr"], group["momentum"]

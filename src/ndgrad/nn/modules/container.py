@@ -23,8 +23,14 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, input: Any) -> Any:
+        call = Module.__call__
         for m in self._modules.values():
-            input = m(input)
+            # Module.__call__ without hooks is m.forward: call it directly (one frame less)
+            if (isinstance(m, Module) and type(m).__call__ is call
+                    and not (m._forward_pre_hooks or m._forward_hooks)):
+                input = m.forward(input)
+            else:
+                input = m(input)
         return input
 
     def __getitem__(self, idx: Any) -> Any:
