@@ -324,3 +324,59 @@ def test_cross_entropy_index_fast_path_matches_general_path(reduction):
     np.testing.assert_allclose(gf, gg, rtol=1e-12)
     assert ng.autograd.gradcheck(lambda a: F.cross_entropy(a, t, reduction=reduction), (x,))
     assert ng.autograd.gradgradcheck(lambda a: F.cross_entropy(a, t, reduction=reduction), (x,))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("as_tensor", [True, False])
+def test_cross_entropy_fast_path_target_dtypes(dtype, as_tensor):
+    rng = np.random.default_rng(4)
+    x = ng.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    y = np.array([3, 0, 1, 1, 2], dtype=dtype)
+    t = ng.tensor(y) if as_tensor else y
+    fast = F.cross_entropy(x, t)
+    assert type(fast.grad_fn).__name__ == "NllLossBackward0"
+    general = F.cross_entropy(x, ng.tensor(y.astype(np.int64)), weight=ng.ones(4, dtype=ng.float64))
+    np.testing.assert_allclose(fast.item(), general.item(), rtol=1e-12)
+    fast.backward()
+    gf = x.grad.numpy().copy()
+    x.grad = None
+    general.backward()
+    np.testing.assert_allclose(gf, x.grad.numpy(), rtol=1e-12)
+
+
+def test_cross_entropy_fast_path_out_of_range_targets():
+    x = ng.tensor(np.zeros((3, 4)), requires_grad=True)
+    with pytest.raises(IndexError, match="Target 4 is out of bounds"):
+        F.cross_entropy(x, ng.tensor(np.array([0, 4, 1])))
+    with pytest.raises(IndexError, match="Target -1 is out of bounds"):
+        F.cross_entropy(x, ng.tensor(np.array([0, -1, 1])))
+    # a negative ignore_index target is ignored, not wrapped around
+    z = ng.tensor(np.random.default_rng(5).standard_normal((3, 4)), requires_grad=True)
+    got = F.cross_entropy(z, ng.tensor(np.array([2, -100, 1])))
+    want = F.cross_entropy(z[[0, 2]], ng.tensor(np.array([2, 1])))
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
+    # so is an ignore_index >= C (e.g. 255 for "void" labels)
+    got = F.cross_entropy(z, ng.tensor(np.array([2, 255, 1])), ignore_index=255)
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
+
+
+def test_cross_entropy_fast_path_retain_graph_twice():
+    x = ng.tensor(np.random.default_rng(6).standard_normal((3, 4)), requires_grad=True)
+    loss = F.cross_entropy(x, ng.tensor(np.array([1, 2, 3])), reduction="sum")
+    loss.backward(retain_graph=True)
+    g1 = x.grad.numpy().copy()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g1, rtol=1e-12)
+
+
+def test_relu_functional_and_module_match_ops():
+    a = np.array([[-1.0, 0.0, 2.0], [3.0, -0.5, np.nan]])
+    for f in (F.relu, ng.nn.ReLU()):
+        x = ng.tensor(a.copy(), requires_grad=True)
+        y = f(x)
+        np.testing.assert_array_equal(y.detach().numpy(), ng.relu(ng.tensor(a)).numpy())
+        y.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy()[:, :2], [[0.0, 0.0], [1.0, 0.0]])
+    assert F.relu(ng.tensor(np.array([-2, 3]))).numpy().tolist() == [0, 3]
+    with ng.no_grad():
+        assert not F.relu(ng.tensor(a, requires_grad=True)).requires_grad

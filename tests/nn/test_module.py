@@ -211,3 +211,29 @@ def test_parameter_repr_and_grad():
     np.testing.assert_array_equal(p.grad.numpy(), [2.0, 4.0])
     q = nn.Parameter(ng.tensor([1.0]), requires_grad=False)
     assert not q.requires_grad and isinstance(q, nn.Parameter)
+
+
+def test_sequential_direct_forward_keeps_hooks_and_custom_call():
+    nn = ng.nn
+    calls = []
+
+    class Loud(nn.Module):
+        def forward(self, x):
+            return x * 2
+
+        def __call__(self, *args, **kwargs):
+            calls.append("call")
+            return super().__call__(*args, **kwargs)
+
+    lin = nn.Linear(3, 3)
+    seq = nn.Sequential(lin, nn.ReLU(), Loud())
+    x = ng.tensor(np.ones((2, 3)))
+    base = seq(x).detach().numpy().copy()
+    assert calls == ["call"]
+    h = lin.register_forward_hook(lambda m, a, out: out * 0)
+    assert np.all(seq(x).detach().numpy() == 0)
+    h.remove()
+    p = seq[1].register_forward_pre_hook(lambda m, a: (a[0] * 0 - 1,))
+    assert np.all(seq(x).detach().numpy() == 0)
+    p.remove()
+    np.testing.assert_array_equal(seq(x).detach().numpy(), base)

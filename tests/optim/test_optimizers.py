@@ -212,3 +212,21 @@ def test_state_dict_layout():
     assert sd["state"][0]["step"] == 2
     assert sd["param_groups"][0]["params"] == [0]
     assert sd["param_groups"][0]["betas"] == (0.9, 0.999)
+
+
+def test_sgd_plain_fast_path_matches_general_update():
+    rng = np.random.default_rng(7)
+    a, b, c = (ng.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 2), (2,), (4,)])
+    a0, b0, c0 = (t.detach().numpy().copy() for t in (a, b, c))
+    ga, gc = rng.standard_normal((3, 2)), rng.standard_normal(4)
+    a.grad, c.grad = ng.tensor(ga), ng.tensor(gc)  # b has no gradient: left alone
+    opt = optim.SGD([{"params": [a, b]}, {"params": [c], "momentum": 0.5}], lr=0.1)
+    opt.step()
+    np.testing.assert_allclose(a.detach().numpy(), a0 - 0.1 * ga)
+    np.testing.assert_array_equal(b.detach().numpy(), b0)
+    np.testing.assert_allclose(c.detach().numpy(), c0 - 0.1 * gc)  # first momentum step
+    assert c in opt.state and a not in opt.state
+    # a closure still runs with grad enabled and its value is returned
+    seen = []
+    assert opt.step(lambda: seen.append(ng.is_grad_enabled()) or 1.5) == 1.5
+    assert seen == [True]

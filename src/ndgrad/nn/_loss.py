@@ -241,9 +241,11 @@ class SoftmaxCrossEntropyGrad(Primitive):
 
 class IndexCrossEntropy(Primitive):
     """The common case of cross_entropy: (N, C) logits, class indices, mean or sum. It picks
-    the target logits by index instead of building a one-hot matrix (fewer array passes)."""
+    the target logits by index instead of building a one-hot matrix (fewer array passes).
+    ``t`` must be signed integers in [0, C) (cross_entropy checks before calling): the picks
+    use flat indices ``row * C + t``, which do not check bounds per row."""
 
-    _ctx_slots = ("p", "t", "scale", "rows")
+    _ctx_slots = ("p", "t", "scale", "flat")
 
     _node_name = "NllLossBackward0"
 
@@ -251,20 +253,19 @@ class IndexCrossEntropy(Primitive):
     def forward(ctx: Any, x: Any, t: Any, scale: float) -> Any:
         xp = _np if type(x) is _ndarray else _backend.array_module(x)
         add = xp.add.reduce  # the ufunc reductions: no Python wrapper around .sum()/.max()
+        n, c = x.shape
         z = x - xp.maximum.reduce(x, axis=1, keepdims=True)
         e = xp.exp(z)
         s = add(e, axis=1, keepdims=True)
-        rows = xp.arange(t.shape[0])
-        try:
-            picked = z[rows, t]
-        except IndexError:
-            raise IndexError(f"cross_entropy: Target {int(t.max())} is out of bounds for "
-                             f"{x.shape[1]} classes.") from None
-        loss = (add(xp.log(s), axis=None) - add(picked, axis=None)) * scale
+        flat = xp.arange(0, n * c, c)  # row starts in the flattened (N, C) array
+        flat += t
+        d = xp.log(s[:, 0])
+        d -= z.take(flat)  # z is contiguous: take reads the flattened array
+        loss = add(d, axis=None) * scale
         if ctx._fwd is not None:
             ctx.save_inputs(0)
             e /= s
-            ctx.p, ctx.t, ctx.scale, ctx.rows = e, t, scale, rows
+            ctx.p, ctx.t, ctx.scale, ctx.flat = e, t, scale, flat
         return xp.asarray(loss, dtype=x.dtype)
 
     @staticmethod
@@ -272,7 +273,8 @@ class IndexCrossEntropy(Primitive):
         (x,) = ctx.saved_inputs
         if not _grad_on():  # no graph to build: IndexCrossEntropyGrad's forward, inline
             g = ctx.p.copy()
-            g[ctx.rows, ctx.t] -= 1
+            gf = g.reshape(-1)  # a view (g is a fresh contiguous copy)
+            gf[ctx.flat] -= 1
             g *= grad._data * ctx.scale
             return Tensor._make(g)
         return IndexCrossEntropyGrad.apply(x, grad, p=ctx.p, t=ctx.t, scale=ctx.scale)
@@ -304,28 +306,15 @@ class IndexCrossEntropyGrad(Primitive):
         return SoftmaxCrossEntropyGrad.backward(ctx, gg)
 
 
-def _index_fast_path(input: Tensor, target: Any, weight: Any, ignore_index: int,
-                     reduction: str, label_smoothing: float) -> Any:
-    """The target array when cross_entropy can take IndexCrossEntropy, else None."""
-    if weight is not None or label_smoothing or reduction == "none" or input.ndim != 2:
-        return None
-    t = target._data if isinstance(target, Tensor) else target
-    n, c = input.shape
-    if getattr(t, "ndim", None) != 1 or t.dtype.kind not in "iu" or t.shape[0] != n or not n:
-        return None
-    if 0 <= ignore_index < c or t.min() < 0:
-        return None  # ignored or negative targets: the general path handles them
-    return t  # targets >= c raise in IndexCrossEntropy.forward
-
-
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross entropy of logits (N, C, ...) against class indices (N, ...) or class
     probabilities (same shape as input), with PyTorch's weight/ignore_index/label_smoothing."""
     # The common case first, checked inline (the training hot path): (N, C) logits, N >= 1
-    # integer class indices that are all >= 0 (argmin: cheaper than a min reduction),
-    # ignore_index outside [0, C), mean or sum. The rest is _index_fast_path's contract.
+    # integer class indices all in [0, C) (argmax/argmin and one read each: cheaper than
+    # min/max reductions), ignore_index outside [0, C), mean or sum. Anything else (negative
+    # or ignored targets, out-of-range errors...) takes the general path below.
     if weight is None and not label_smoothing and (reduction == "mean" or reduction == "sum"):
         if isinstance(target, Tensor):
             t = None if target._rg else target._data
@@ -333,18 +322,15 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
             t = target
         xs = input._data.shape
         if (len(xs) == 2 and getattr(t, "ndim", None) == 1 and t.shape[0] == xs[0] and xs[0]
-                and not 0 <= ignore_index < xs[1]):
-            kind = t.dtype.kind
-            if kind == "u" or kind == "i" and t[t.argmin()] >= 0:
-                return IndexCrossEntropy.apply(
-                    input, t=t, scale=1.0 / xs[0] if reduction == "mean" else 1.0)
+                and not 0 <= ignore_index < xs[1] and t.dtype.kind in "iu"
+                and t[t.argmax()] < xs[1] and t[t.argmin()] >= 0):
+            if t.dtype.kind == "u":
+                t = t.astype(_np.intp)  # flat indices are signed (intp + uint64 is float)
+            return IndexCrossEntropy.apply(
+                input, t=t, scale=1.0 / xs[0] if reduction == "mean" else 1.0)
     _check_reduction(reduction, "cross_entropy")
     if isinstance(target, Tensor) and target._rg:  # soft targets that need a gradient
         return _soft_cross_entropy(input, target, weight, label_smoothing, reduction)
-    t = _index_fast_path(input, target, weight, ignore_index, reduction, label_smoothing)
-    if t is not None:
-        return IndexCrossEntropy.apply(input, t=t, scale=1.0 / t.shape[0] if reduction == "mean"
-                                       else 1.0)
     tm, none_shape = _target_matrix(target, input, weight, ignore_index, label_smoothing,
                                     reduction, "cross_entropy")
     x2, _ = _class_last(input, "cross_entropy")
