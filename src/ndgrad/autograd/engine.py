@@ -32,8 +32,7 @@ _PRIM_NODE: dict = {}  # class of a next_edges entry -> is it the node class of 
 
 
 def _prim_node_class(cls: type) -> bool:
-    r = _PRIM_NODE[cls] = isinstance(cls, type) and issubclass(cls, Node) and \
-        cls._fn is not None and cls._fn._primitive
+    r = _PRIM_NODE[cls] = issubclass(cls, Node) and cls._fn is not None and cls._fn._primitive
     return r
 
 

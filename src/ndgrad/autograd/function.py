@@ -32,6 +32,11 @@ def _as_array(out: Any) -> Any:
     return out
 
 
+def _tensor_of(out: Any) -> Tensor:
+    """A Tensor (no grad) of an array result; 0-d results come back from NumPy as scalars."""
+    return Tensor._make(out if type(out) is ndarray else _as_array(out))
+
+
 class BackwardNode(Node):
     """The node (and ctx) type of every op: holds the ctx API used inside forward."""
 
@@ -247,7 +252,7 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
     if not (x._rg and _grad_on()):
         out = cls.forward(_NULL_CTX, x._data) if c is _NO_PARAM else \
             cls.forward(_NULL_CTX, x._data, c)
-        return _make(out if type(out) is ndarray else _as_array(out))
+        return _tensor_of(out)
     node = _new(cls._backward_cls)
     node._saved = node._saved_ver = ()
     node._extra = node._save_out = None

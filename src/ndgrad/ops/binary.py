@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._backend import array_module, ndarray
+from .._backend import array_module
 from .._tensor import Tensor
-from ..autograd.function import Primitive, _apply_scalar, _as_array
+from ..autograd.function import Primitive, _apply_scalar, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
 from ._common import float_input, pair, promote_int, to_tensor
@@ -82,13 +82,8 @@ def _cast(t: Tensor, dtype: Any) -> Tensor:
 # Rules below compute on the arrays when no graph is being built (the engine then checks the
 # shape and dtype of what they return, reducing broadcast dimensions), and with Tensor ops,
 # differentiable, under create_graph.
-def _arr(r: Any) -> Tensor:
-    """A Tensor of a NumPy result (0-d results come back as scalars: made arrays)."""
-    return _make(r if type(r) is ndarray else _as_array(r))
-
-
 def _neg(grad: Tensor) -> Tensor:
-    return _arr(-grad._data) if not _grad_on() else -grad
+    return _tensor_of(-grad._data) if not _grad_on() else -grad
 
 
 class Add(Primitive):
@@ -162,10 +157,10 @@ class Mul(Primitive):
                 return _square_grad(grad, x), None
             if not _grad_on():
                 g = grad._data
-                return _arr(g * y._data), _arr(g * x._data)
+                return _tensor_of(g * y._data), _tensor_of(g * x._data)
             return grad * y, grad * x
         other = saved[0]
-        gi = _arr(grad._data * other._data) if not _grad_on() else grad * other
+        gi = _tensor_of(grad._data * other._data) if not _grad_on() else grad * other
         return (gi, None) if n[0] else (None, gi)
 
 
@@ -195,7 +190,7 @@ class MulScalar(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return _arr(grad._data * ctx.c) if not _grad_on() else grad * ctx.c
+        return _tensor_of(grad._data * ctx.c) if not _grad_on() else grad * ctx.c
 
 
 class Div(Primitive):
@@ -233,7 +228,7 @@ class DivScalar(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return _arr(grad._data / ctx.c) if not _grad_on() else grad / ctx.c
+        return _tensor_of(grad._data / ctx.c) if not _grad_on() else grad / ctx.c
 
 
 class RDivScalar(Primitive):

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._backend import array_module, ndarray
+from .._backend import array_module
 from .._tensor import Tensor
-from ..autograd.function import _NULL_CTX, Primitive, _as_array
+from ..autograd.function import _NULL_CTX, Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
-
-_make = Tensor._make
 
 _IN_PLACE_MIN = 1024  # below this many elements ufuncs with out= cost more than they save
 
@@ -91,8 +89,7 @@ class ThresholdBackward(Primitive):
 # Without a graph to build (no create_graph) each rule is its primitive's forward on the arrays,
 # called directly: the same formula, without apply's dispatch.
 def _on_arrays(prim: Any, grad: Tensor, output: Tensor) -> Tensor:
-    out = prim.forward(_NULL_CTX, grad._data, output._data)
-    return _make(out if type(out) is ndarray else _as_array(out))  # 0-d: NumPy scalars
+    return _tensor_of(prim.forward(_NULL_CTX, grad._data, output._data))
 
 
 def tanh_backward(grad: Tensor, output: Tensor) -> Tensor:
