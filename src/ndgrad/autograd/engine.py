@@ -289,16 +289,19 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                 while True:
                     edges = n.next_edges
                     outs = fn.backward(n, g)
-                    if type(outs) is not tuple:
-                        outs = (outs,)
-                    if len(outs) != len(edges):
-                        outs = _check_count(n, outs)
                     if not keep_graph and n._saved:
                         n._saved = None
-                    if len(edges) != 1:
-                        break
+                    if type(outs) is tuple:
+                        if len(outs) != len(edges):
+                            outs = _check_count(n, outs)
+                        if len(edges) != 1:
+                            break
+                        g = outs[0]
+                    elif len(edges) != 1:
+                        outs = _check_count(n, (outs,))  # raises
+                    else:
+                        g = outs  # one input, one gradient: no tuple
                     c = edges[0]
-                    g = outs[0]
                     # a chain: n is c's last pending parent and nothing is buffered for c, so
                     # c is ready now with g alone; run it directly instead of going through
                     # the buffers and the ready stack
@@ -306,10 +309,12 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                     if prim is None:
                         prim = _prim_node_class(c.__class__)
                     if g is None or not prim or c._extra is not None:
+                        outs = (g,)
                         break
                     meta = c.out_meta
                     if len(meta) != 1 or c._uses != 1 and (
                             deps is None or deps[c] != 1 or c in buffers):
+                        outs = (g,)
                         break
                     shape, dtype = meta[0]
                     if type(g) is not Tensor or g._data.shape != shape or (

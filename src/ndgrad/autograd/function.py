@@ -9,6 +9,7 @@ Tensor operations, returning one gradient (or None) per input.
 from __future__ import annotations
 
 import functools
+import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +35,12 @@ def _as_array(out: Any) -> Any:
 
 def _tensor_of(out: Any) -> Tensor:
     """A Tensor (no grad) of an array result; 0-d results come back from NumPy as scalars."""
-    return Tensor._make(out if type(out) is ndarray else _as_array(out))
+    t = _new(Tensor)  # Tensor._make inlined: every array rule's result goes through here
+    t._data = out if type(out) is ndarray else _as_array(out)
+    t._grad = t._version = t._hooks = t.grad_fn = None
+    t._rg = False
+    t._out_idx = 0
+    return t
 
 
 class BackwardNode(Node):
@@ -96,6 +102,16 @@ class BackwardNode(Node):
                 t._version = e.version
                 return (t,)
         return Node.saved_outputs.fget(self)
+
+    def saved_out0(self) -> Any:
+        """The array of the one saved output, version-checked, without building a Tensor
+        (array rules); the errors of ``saved_outputs`` otherwise."""
+        saved = self._saved
+        if saved is not None and len(saved) == 1:
+            e = saved[0]
+            if e.__class__ is _SavedOutput and e.version[0] == self._saved_ver[0]:
+                return e.data
+        return self.saved_outputs[0]._data
 
     saved_inputs = property(
         lambda self: (self.saved_tensors if self._save_out is None
@@ -263,6 +279,10 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
     if fn is not None:
         fn._uses += 1
         node.next_edges = (fn if x._out_idx == 0 else (fn, x._out_idx),)
+        e = fn.next_edges
+        p = e[0] if e else None
+        if p.__class__ is _PASS_NODE[0] and p._extra is None and _refs(p) == _DEAD_REFS:
+            fn.next_edges = p.next_edges + e[1:]  # a dead pass-through node: see _PASS_NODE
     else:
         node.next_edges = (x,)
     out = cls.forward(node, x._data) if c is _NO_PARAM else cls.forward(node, x._data, c)
@@ -290,6 +310,27 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
 
 
 _apply_scalar = _apply_one  # the name the scalar-operand ops use
+
+# Bypassing dead pass-through nodes. ``x + c`` (c a number) passes its gradient on unchanged
+# and keeps its input's shape and dtype. Once its output Tensor is gone, the only reference to
+# its node is the edge of the node that consumed that output, so nothing can reach it, hook it
+# or save it: that edge may point past it, to the node's own input, with the same gradients.
+# This is checked when the consumer's output is used by a further op (the consumer's own input
+# is still alive while it is recorded); in the chains it targets (``h = h + c`` in a loop) it
+# removes a node per such op from memory and from backward. The reference count is found once,
+# for this interpreter, by ``_dead_refs``.
+_PASS_NODE: list = [None]  # AddScalar's node class, set by ops.binary
+_refs = sys.getrefcount
+
+
+def _dead_refs() -> int:
+    """getrefcount of ``p`` read as in ``_apply_one`` when a tuple alone holds it."""
+    e = (object(),)
+    p = e[0] if e else None
+    return _refs(p)
+
+
+_DEAD_REFS = _dead_refs()
 
 
 _make = Tensor._make

@@ -30,7 +30,8 @@ class TanhBackward(Primitive):
     def forward(ctx: Any, g: Any, y: Any) -> Any:
         ctx.save_inputs(0, 1)
         t = y * y
-        if _fits(t, g):  # three passes over one fresh temporary instead of three arrays
+        # three passes over one fresh temporary instead of three arrays
+        if t.size >= _IN_PLACE_MIN and _fits(t, g):
             xp = array_module(t)
             xp.subtract(1, t, out=t)
             xp.multiply(g, t, out=t)
@@ -87,30 +88,27 @@ class ThresholdBackward(Primitive):
 
 
 # Without a graph to build (no create_graph) each rule is its primitive's forward on the arrays,
-# called directly: the same formula, without apply's dispatch.
-def _on_arrays(prim: Any, grad: Tensor, output: Tensor) -> Tensor:
-    return _tensor_of(prim.forward(_NULL_CTX, grad._data, output._data))
-
-
-def tanh_backward(grad: Tensor, output: Tensor) -> Tensor:
-    """d tanh: grad * (1 - output**2)."""
+# called directly: the same formula, without apply's dispatch, on the saved output's array.
+def _rule(prim: Any, ctx: Any, grad: Tensor) -> Tensor:
     if _grad_on():
-        return TanhBackward.apply(grad, output)
-    return _on_arrays(TanhBackward, grad, output)
+        (y,) = ctx.saved_outputs
+        return prim.apply(grad, y)
+    return _tensor_of(prim.forward(_NULL_CTX, grad._data, ctx.saved_out0()))
 
 
-def sigmoid_backward(grad: Tensor, output: Tensor) -> Tensor:
-    """d sigmoid: grad * output * (1 - output)."""
-    if _grad_on():
-        return SigmoidBackward.apply(grad, output)
-    return _on_arrays(SigmoidBackward, grad, output)
+def tanh_backward(ctx: Any, grad: Tensor) -> Tensor:
+    """d tanh: grad * (1 - y**2), y the output ``ctx`` saved."""
+    return _rule(TanhBackward, ctx, grad)
 
 
-def threshold_backward(grad: Tensor, output: Tensor) -> Tensor:
-    """d relu: grad where output > 0 (subgradient 0 at 0, as PyTorch)."""
-    if _grad_on():
-        return ThresholdBackward.apply(grad, output)
-    return _on_arrays(ThresholdBackward, grad, output)
+def sigmoid_backward(ctx: Any, grad: Tensor) -> Tensor:
+    """d sigmoid: grad * y * (1 - y), y the output ``ctx`` saved."""
+    return _rule(SigmoidBackward, ctx, grad)
+
+
+def threshold_backward(ctx: Any, grad: Tensor) -> Tensor:
+    """d relu: grad where the saved output y > 0 (subgradient 0 at 0, as PyTorch)."""
+    return _rule(ThresholdBackward, ctx, grad)
 
 
 __all__: list[str] = []  # internal helpers for rules, not part of ng.*

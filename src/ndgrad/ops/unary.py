@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import array_module
+from .._backend import np
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one
 from . import _fast_rules as fr
@@ -16,6 +17,10 @@ from ._fast_rules import fast
 from .grad_rules import sigmoid_backward, tanh_backward, threshold_backward
 
 _INF = float("inf")
+# NumPy's clip ufunc, called directly: ``np.clip`` reaches it through two Python wrappers,
+# which cost more than the ufunc itself on small arrays. Not public API, so looked up softly.
+_np_clip = getattr(getattr(np, "_core", None), "umath", None)
+_np_clip = getattr(_np_clip, "clip", None) or np.clip
 
 
 class Neg(Primitive):
@@ -273,10 +278,7 @@ class Tanh(Primitive):
         ctx.save_outputs(0)
         return array_module(x).tanh(x)
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (y,) = ctx.saved_outputs
-        return tanh_backward(grad, y)
+    backward = staticmethod(tanh_backward)  # (ctx, grad), on the saved output
 
 
 class Sigmoid(Primitive):
@@ -304,10 +306,7 @@ class Sigmoid(Primitive):
         num /= den
         return num
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (y,) = ctx.saved_outputs
-        return sigmoid_backward(grad, y)
+    backward = staticmethod(sigmoid_backward)  # (ctx, grad), on the saved output
 
 
 class Relu(Primitive):
@@ -317,14 +316,11 @@ class Relu(Primitive):
         if x.dtype.kind == "f":
             # clip has a vectorised loop; maximum with a scalar does not (2-3x slower here).
             # The same values: NaN propagates, -0.0 stays -0.0 (as PyTorch's CPU clamp_min)
-            return array_module(x).clip(x, 0, _INF)
+            xp = array_module(x)
+            return _np_clip(x, 0, _INF) if xp is np else xp.clip(x, 0, _INF)
         return array_module(x).maximum(x, 0)
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        # subgradient 0 at x == 0 (PyTorch's choice)
-        (y,) = ctx.saved_outputs
-        return threshold_backward(grad, y)
+    backward = staticmethod(threshold_backward)  # subgradient 0 at x == 0 (as PyTorch)
 
 
 class Abs(Primitive):
