@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._backend import array_module
-from .._backend import np
+from .._backend import array_module, np
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one
 from . import _fast_rules as fr
