@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._backend import array_module
+from .._backend import array_module, ndarray, np
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Primitive, _apply_scalar, _tensor_of
@@ -41,6 +41,37 @@ def _fast(x: Any, y: Any) -> int:
     if (type(y) is float or type(y) is int) and a.dtype.kind == "f":
         return 6 if _grad_on() and x._rg else 2 if a.ndim else 0
     return 0
+# Python-number operands as cached read-only 0-d arrays of the tensor's dtype. NumPy converts a
+# Python number on every ufunc call, which costs more than a small array's whole product; a
+# 0-d array of the same dtype gives the very same result (NEP 50 casts the number to that
+# dtype too). Only nonzero finite values are cached (a zero's sign, NaN keys and overflowing
+# casts keep NumPy's own handling), for float32/float64 NumPy arrays.
+_K32: dict = {}
+_K64: dict = {}
+_F32, _F64 = np.dtype("float32"), np.dtype("float64")
+_K_LIMIT = {_F32: 3.0e38, _F64: 1.0e308}
+
+
+def _k(c: Any, x: Any) -> Any:
+    """``c`` as an operand for a ufunc with the array ``x``: a cached 0-d array when it can be."""
+    if type(x) is not ndarray:
+        return c
+    dt = x.dtype
+    cache = _K32 if dt is _F32 else _K64 if dt is _F64 else None
+    if cache is None:
+        return c
+    k = cache.get(c)
+    if k is None:
+        lim = _K_LIMIT[dt]
+        if not (c != 0 and -lim < c < lim):
+            return c
+        if len(cache) >= 1024:
+            cache.clear()
+        k = cache[c] = np.array(c, dt)
+        k.flags.writeable = False
+    return k
+
+
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
@@ -103,7 +134,7 @@ class AddScalar(Primitive):
 
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
-        return x + c
+        return x + _k(c, x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -129,7 +160,7 @@ class RSubScalar(Primitive):
 
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
-        return c - x
+        return _k(c, x) - x
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -190,11 +221,14 @@ class MulScalar(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
         ctx.c = c
-        return x * c
+        return x * _k(c, x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return _tensor_of(grad._data * ctx.c) if not _grad_on() else grad * ctx.c
+        if _grad_on():
+            return grad * ctx.c
+        g = grad._data
+        return _tensor_of(g * _k(ctx.c, g))
 
 
 class Div(Primitive):
@@ -228,11 +262,14 @@ class DivScalar(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
         ctx.c = c
-        return x / c
+        return x / _k(c, x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return _tensor_of(grad._data / ctx.c) if not _grad_on() else grad / ctx.c
+        if _grad_on():
+            return grad / ctx.c
+        g = grad._data
+        return _tensor_of(g / _k(ctx.c, g))
 
 
 class RDivScalar(Primitive):
@@ -364,7 +401,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         if k == 1:
             return _make(input._data + other._data)
         if k == 2:
-            return _make(input._data + other)
+            return _make(input._data + _k(other, input._data))
         if k == 5:
             return Add.apply(input, other)
         if k == 6:
@@ -391,7 +428,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         if k == 1:
             return _make(input._data - other._data)
         if k == 2:
-            return _make(input._data - other)
+            return _make(input._data - _k(other, input._data))
         if k == 5:
             return Sub.apply(input, other)
         if k == 6:
@@ -425,7 +462,7 @@ def mul(input: Any, other: Any) -> Tensor:
     if k == 1:
         return _make(input._data * other._data)
     if k == 2:
-        return _make(input._data * other)
+        return _make(input._data * _k(other, input._data))
     if k == 5:
         return Mul.apply(input, other)
     if k == 6:
@@ -449,7 +486,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         if k == 1:
             return _make(input._data / other._data)
         if k == 2:
-            return _make(input._data / other)
+            return _make(input._data / _k(other, input._data))
         if k == 5:
             return Div.apply(input, other)
         if k == 6:
