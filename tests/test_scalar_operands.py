@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ndgrad as ng
-from ndgrad.ops.binary import _k
+from ndgrad.ops._common import scalar_operand as _k
 
 EDGE = [1.5, -2.25, 1e-45, 3.4e38, 1e39, -1e300, float("inf"), float("-inf"), float("nan"),
         0.0, -0.0, 1, -7, 2**53 + 1, 10**30, 10**400, True]

@@ -56,6 +56,8 @@ class BackwardNode(Node):
         fwd = self._fwd
         if fwd is None:  # no graph is being recorded
             return
+        if fwd.__class__ is not tuple:
+            fwd = (fwd,)  # _apply_one keeps its one input bare
         if len(indices) == 1:
             t = fwd[indices[0]]
             v = t._version
@@ -269,11 +271,11 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
         out = cls.forward(_NULL_CTX, x._data) if c is _NO_PARAM else \
             cls.forward(_NULL_CTX, x._data, c)
         return _tensor_of(out)
-    node = _new(cls._backward_cls)
+    node = cls._backward_cls()
     node._saved = node._saved_ver = ()
     node._extra = node._save_out = None
     node._uses = 0
-    node._fwd = (x,)
+    node._fwd = x
     fn = x.grad_fn
     node.needs_input_grad = (True,)
     if fn is not None:
@@ -340,7 +342,7 @@ _F64 = _backend.np.dtype("float64")
 
 
 def _record(cls: Any, inputs: tuple, params: dict) -> Any:
-    node = _new(cls._backward_cls)
+    node = cls._backward_cls()
     node._saved = node._saved_ver = ()
     node._extra = node._save_out = None
     node._uses = 0
@@ -446,7 +448,7 @@ class Function(_FunctionBase):
         grad_on = _grad_on()
         tensors = [a for a in args if isinstance(a, Tensor)]
         record = grad_on and any(t._rg for t in tensors)
-        node = object.__new__(cls._backward_cls)
+        node = cls._backward_cls()
         node._saved = node._saved_ver = ()
         node._extra = None
         node._uses = 0

@@ -65,16 +65,8 @@ class Node:
         "__weakref__",
     )
     _fn: Any = None  # the Function/Primitive class whose backward this node runs
-
-    def __init__(self) -> None:
-        self.next_edges = ()
-        self.needs_input_grad = ()
-        self.out_meta = ()
-        self._saved = _NO_SAVED
-        self._saved_ver = _NO_SAVED
-        self._extra = None
-        self._fwd = None
-        self._uses = 0
+    # No __init__: a node is made by calling its class (cheaper than object.__new__ when there
+    # is no __init__ to run) and the code that makes it sets every slot above except __dict__.
 
     @property
     def extra(self) -> NodeExtra:

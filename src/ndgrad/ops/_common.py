@@ -56,6 +56,37 @@ def promote_int(x: Tensor) -> Tensor:
     return x
 
 
+# Python-number operands as cached read-only 0-d arrays of the tensor's dtype. NumPy converts a
+# Python number on every ufunc call, which costs more than a small array's whole product; a
+# 0-d array of the same dtype gives the very same result (NEP 50 casts the number to that
+# dtype too). Only nonzero finite values are cached (a zero's sign, NaN keys and overflowing
+# casts keep NumPy's own handling), for float32/float64 NumPy arrays.
+_K32: dict = {}
+_K64: dict = {}
+_F32, _F64 = np.dtype("float32"), np.dtype("float64")
+_K_LIMIT = {_F32: 3.0e38, _F64: 1.0e308}
+
+
+def scalar_operand(c: Any, x: Any) -> Any:
+    """``c`` as an operand for a ufunc with the array ``x``: a cached 0-d array when it can be."""
+    if type(x) is not ndarray:
+        return c
+    dt = x.dtype
+    cache = _K32 if dt is _F32 else _K64 if dt is _F64 else None
+    if cache is None:
+        return c
+    k = cache.get(c)
+    if k is None:
+        lim = _K_LIMIT[dt]
+        if not (c != 0 and -lim < c < lim):
+            return c
+        if len(cache) >= 1024:
+            cache.clear()
+        k = cache[c] = np.array(c, dt)
+        k.flags.writeable = False
+    return k
+
+
 def float_input(x: Any) -> Tensor:
     """Tensor for ops whose result is floating (exp, sin, ...): ints become the default float."""
     if type(x) is Tensor and x._data.dtype.kind == "f":

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._backend import array_module, ndarray, np
+from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
 from ..autograd.function import Primitive, _apply_scalar, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
 from ._common import float_input, pair, promote_int, to_tensor
+from ._common import scalar_operand as _k
 from ._shape_utils import broadcast_shapes
 from .unary import log
 
@@ -41,37 +42,6 @@ def _fast(x: Any, y: Any) -> int:
     if (type(y) is float or type(y) is int) and a.dtype.kind == "f":
         return 6 if _grad_on() and x._rg else 2 if a.ndim else 0
     return 0
-# Python-number operands as cached read-only 0-d arrays of the tensor's dtype. NumPy converts a
-# Python number on every ufunc call, which costs more than a small array's whole product; a
-# 0-d array of the same dtype gives the very same result (NEP 50 casts the number to that
-# dtype too). Only nonzero finite values are cached (a zero's sign, NaN keys and overflowing
-# casts keep NumPy's own handling), for float32/float64 NumPy arrays.
-_K32: dict = {}
-_K64: dict = {}
-_F32, _F64 = np.dtype("float32"), np.dtype("float64")
-_K_LIMIT = {_F32: 3.0e38, _F64: 1.0e308}
-
-
-def _k(c: Any, x: Any) -> Any:
-    """``c`` as an operand for a ufunc with the array ``x``: a cached 0-d array when it can be."""
-    if type(x) is not ndarray:
-        return c
-    dt = x.dtype
-    cache = _K32 if dt is _F32 else _K64 if dt is _F64 else None
-    if cache is None:
-        return c
-    k = cache.get(c)
-    if k is None:
-        lim = _K_LIMIT[dt]
-        if not (c != 0 and -lim < c < lim):
-            return c
-        if len(cache) >= 1024:
-            cache.clear()
-        k = cache[c] = np.array(c, dt)
-        k.flags.writeable = False
-    return k
-
-
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
@@ -398,14 +368,14 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input + alpha * other, broadcasting."""
     if alpha == 1:
         k = _fast(input, other)
+        if k == 6:
+            return _apply_scalar(AddScalar, input, other)
+        if k == 5:
+            return Add.apply(input, other)
         if k == 1:
             return _make(input._data + other._data)
         if k == 2:
             return _make(input._data + _k(other, input._data))
-        if k == 5:
-            return Add.apply(input, other)
-        if k == 6:
-            return _apply_scalar(AddScalar, input, other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = other * alpha
         if isinstance(c, float):
@@ -425,14 +395,14 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input - alpha * other, broadcasting."""
     if alpha == 1:
         k = _fast(input, other)
+        if k == 6:
+            return _apply_scalar(AddScalar, input, -other)
+        if k == 5:
+            return Sub.apply(input, other)
         if k == 1:
             return _make(input._data - other._data)
         if k == 2:
             return _make(input._data - _k(other, input._data))
-        if k == 5:
-            return Sub.apply(input, other)
-        if k == 6:
-            return _apply_scalar(AddScalar, input, -other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = -other * alpha
         if isinstance(c, float):
@@ -459,14 +429,14 @@ def rsub(input: Tensor, other: Any) -> Tensor:
 def mul(input: Any, other: Any) -> Tensor:
     """input * other, broadcasting."""
     k = _fast(input, other)
+    if k == 6:
+        return _apply_scalar(MulScalar, input, other)
+    if k == 5:
+        return Mul.apply(input, other)
     if k == 1:
         return _make(input._data * other._data)
     if k == 2:
         return _make(input._data * _k(other, input._data))
-    if k == 5:
-        return Mul.apply(input, other)
-    if k == 6:
-        return _apply_scalar(MulScalar, input, other)
     if type(other) in _PY_NUM and type(input) is Tensor:
         if isinstance(other, float):
             input = promote_int(input)
@@ -483,14 +453,14 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """input / other (true division; ints give the default float)."""
     if rounding_mode is None:
         k = _fast(input, other)
+        if k == 6:
+            return _apply_scalar(DivScalar, input, other)
+        if k == 5:
+            return Div.apply(input, other)
         if k == 1:
             return _make(input._data / other._data)
         if k == 2:
             return _make(input._data / _k(other, input._data))
-        if k == 5:
-            return Div.apply(input, other)
-        if k == 6:
-            return _apply_scalar(DivScalar, input, other)
     if rounding_mode is not None:
         from .rounding import rounded_div  # rounding imports this module
 

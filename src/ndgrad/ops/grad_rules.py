@@ -12,6 +12,7 @@ from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import _NULL_CTX, Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
+from ._common import scalar_operand as _k
 
 _IN_PLACE_MIN = 1024  # below this many elements ufuncs with out= cost more than they save
 
@@ -28,7 +29,8 @@ class TanhBackward(Primitive):
 
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
-        ctx.save_inputs(0, 1)
+        if ctx._fwd is not None:  # not when called on arrays by the rule below
+            ctx.save_inputs(0, 1)
         t = y * y
         # three passes over one fresh temporary instead of three arrays
         if t.size >= _IN_PLACE_MIN and _fits(t, g):
@@ -36,7 +38,7 @@ class TanhBackward(Primitive):
             xp.subtract(1, t, out=t)
             xp.multiply(g, t, out=t)
             return t
-        return g * (1 - t)
+        return g * (_k(1, t) - t)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
@@ -50,8 +52,9 @@ class SigmoidBackward(Primitive):
 
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
-        ctx.save_inputs(0, 1)
-        t = 1 - y
+        if ctx._fwd is not None:
+            ctx.save_inputs(0, 1)
+        t = _k(1, y) - y
         if _fits(t, g):
             xp = array_module(t)
             xp.multiply(y, t, out=t)
@@ -71,7 +74,8 @@ class ThresholdBackward(Primitive):
 
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
-        ctx.save_inputs(1)
+        if ctx._fwd is not None:
+            ctx.save_inputs(1)
         if _fits(y, g):
             # the mask written straight as 0.0/1.0 into the result, then scaled in place: no
             # boolean temporary and a same-dtype multiply (g * mask casts bool in chunks)
@@ -89,26 +93,25 @@ class ThresholdBackward(Primitive):
 
 # Without a graph to build (no create_graph) each rule is its primitive's forward on the arrays,
 # called directly: the same formula, without apply's dispatch, on the saved output's array.
-def _rule(prim: Any, ctx: Any, grad: Tensor) -> Tensor:
-    if _grad_on():
-        (y,) = ctx.saved_outputs
-        return prim.apply(grad, y)
-    return _tensor_of(prim.forward(_NULL_CTX, grad._data, ctx.saved_out0()))
-
-
 def tanh_backward(ctx: Any, grad: Tensor) -> Tensor:
     """d tanh: grad * (1 - y**2), y the output ``ctx`` saved."""
-    return _rule(TanhBackward, ctx, grad)
+    if _grad_on():
+        return TanhBackward.apply(grad, ctx.saved_outputs[0])
+    return _tensor_of(TanhBackward.forward(_NULL_CTX, grad._data, ctx.saved_out0()))
 
 
 def sigmoid_backward(ctx: Any, grad: Tensor) -> Tensor:
     """d sigmoid: grad * y * (1 - y), y the output ``ctx`` saved."""
-    return _rule(SigmoidBackward, ctx, grad)
+    if _grad_on():
+        return SigmoidBackward.apply(grad, ctx.saved_outputs[0])
+    return _tensor_of(SigmoidBackward.forward(_NULL_CTX, grad._data, ctx.saved_out0()))
 
 
 def threshold_backward(ctx: Any, grad: Tensor) -> Tensor:
     """d relu: grad where the saved output y > 0 (subgradient 0 at 0, as PyTorch)."""
-    return _rule(ThresholdBackward, ctx, grad)
+    if _grad_on():
+        return ThresholdBackward.apply(grad, ctx.saved_outputs[0])
+    return _tensor_of(ThresholdBackward.forward(_NULL_CTX, grad._data, ctx.saved_out0()))
 
 
 __all__: list[str] = []  # internal helpers for rules, not part of ng.*
