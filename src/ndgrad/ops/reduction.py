@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from .. import _dtypes
+from .. import _backend, _dtypes
 from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
@@ -38,7 +38,7 @@ class Sum(Primitive):
             g = grad._data
             if not ctx.keepdim and ctx.dims is not None and g.ndim:
                 g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
-            return Tensor._make(array_module(g).broadcast_to(g, ctx.in_shape))
+            return Tensor._make(_backend.broadcast_to(g, ctx.in_shape))
         if not ctx.keepdim:
             grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
         return grad.broadcast_to(ctx.in_shape)
