@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from .. import _backend, _dtypes
-from .._backend import array_module
+from .. import _dtypes
+from .._backend import array_module, ndarray, np
 from .._errors import shape_error
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_input, to_tensor
 from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape, shape_arg
 from .binary import where
 from .select import maximum, minimum
 from .unary import exp
+
+_add_reduce = np.add.reduce
 
 
 class Sum(Primitive):
@@ -30,15 +32,25 @@ class Sum(Primitive):
         ctx.in_shape = x.shape
         ctx.dims = dims
         ctx.keepdim = keepdim
+        if type(x) is ndarray:  # ndarray.sum without its Python wrapper: the same reduction
+            return _add_reduce(x, dims, dtype, None, keepdim)
         return x.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        if not _grad_on():  # no graph to build: the same broadcast view, directly
+        if not _grad_on():
+            # no graph to build: a fresh full array, which a leaf's .grad then keeps without
+            # a copy (a broadcast view would be copied there, and costs more to make)
             g = grad._data
             if not ctx.keepdim and ctx.dims is not None and g.ndim:
                 g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
-            return Tensor._make(_backend.broadcast_to(g, ctx.in_shape))
+            xp = array_module(g)
+            out = xp.empty(ctx.in_shape, g.dtype)
+            if g.ndim or type(g) is not ndarray:
+                xp.copyto(out, g)
+            else:
+                out.fill(g)
+            return _tensor_of(out)
         if not ctx.keepdim:
             grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
         return grad.broadcast_to(ctx.in_shape)
@@ -66,6 +78,13 @@ class SumToSize(Primitive):
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
         axis: Any = None, keepdims: bool | None = None) -> Tensor:
     """Sum over ``dim`` (all dims when None)."""
+    if type(input) is Tensor and dtype is None and axis is None and keepdims is None and \
+            input._data.dtype.kind == "f":  # the common call, without the argument checks
+        nd = input._data.ndim
+        if dim is None:
+            return Sum.apply(input, dims=None, keepdim=bool(keepdim), dtype=None)
+        if type(dim) is int and nd and -nd <= dim < nd:
+            return Sum.apply(input, dims=(dim % nd,), keepdim=bool(keepdim), dtype=None)
     input = to_tensor(input)
     dims = normalize_dims("sum", input.ndim, dim, axis)
     kd = keepdim_of(keepdim, keepdims)
