@@ -198,17 +198,23 @@ class Amax(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
-        if not ctx.keepdim:
-            shape = reduced_shape(x.shape, ctx.dims)
-            grad, y = grad.reshape(shape), y.reshape(shape)
         a, g = x._data, grad._data
         if not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype and (
                 a.size <= _EXACT_COUNT.get(a.dtype.itemsize, 0)):  # counts exact in the dtype
-            # no graph: the 0/1 hit mask written straight into the result, counted, scaled
+            # no graph: a boolean hit mask, its count per reduced slice, one scaled product
+            yd = y._data
+            if not ctx.keepdim:
+                shape = reduced_shape(a.shape, ctx.dims)
+                g, yd = g.reshape(shape), yd.reshape(shape)
             xp = array_module(a)
-            hit = xp.equal(a, y._data, out=xp.empty_like(a))
-            hit *= g / hit.sum(axis=ctx.dims, keepdims=True)
-            return Tensor._make(hit)
+            hit = xp.equal(a, yd)
+            dims = ctx.dims
+            cnt = xp.count_nonzero(hit) if dims is None else \
+                xp.count_nonzero(hit, axis=dims, keepdims=True)
+            return _tensor_of(xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype)))
+        if not ctx.keepdim:
+            shape = reduced_shape(x.shape, ctx.dims)
+            grad, y = grad.reshape(shape), y.reshape(shape)
         # tie at the extreme: split grad evenly among the tied elements
         hit = x == y
         return grad / hit.sum(ctx.dims, keepdim=True) * hit
@@ -244,6 +250,13 @@ class MaxDim(Primitive):
         if x.ndim == 0:
             idx = xp.zeros((), dtype=_dtypes.int64)
             val = x.copy()
+        elif dim == x.ndim - 1 and type(x) is ndarray and x.flags.c_contiguous and x.size:
+            # along the last axis: gathered by flat index (row * n + idx), cheaper than
+            # take_along_axis's fancy-index tuple; no second pass over x
+            idx = getattr(x, op)(axis=dim, keepdims=keepdim)
+            flat = xp.arange(0, x.size, x.shape[dim])
+            flat += idx.reshape(-1)
+            val = x.reshape(-1)[flat].reshape(idx.shape)
         else:  # the values gathered at the indices: no second pass over x
             idx = getattr(x, op)(axis=dim, keepdims=True)
             val = xp.take_along_axis(x, idx, axis=dim)
@@ -264,8 +277,15 @@ class MaxDim(Primitive):
         if not _grad_on():  # no graph: scatter the gradient into zeros at the indices
             g = grad._data
             out = xp.zeros(shape, g.dtype)
-            xp.put_along_axis(out, idx, g, axis=dim)
-            return Tensor._make(out)
+            if dim == len(shape) - 1 and type(out) is ndarray and out.size:
+                # along the last axis: one flat index per slice (row * n + idx), a plain
+                # 1-D scatter instead of put_along_axis's fancy-index tuple
+                flat = xp.arange(0, out.size, shape[dim])
+                flat += idx.reshape(-1)
+                out.reshape(-1)[flat] = g.reshape(-1)
+            else:
+                xp.put_along_axis(out, idx, g, axis=dim)
+            return _tensor_of(out)
         pos = xp.arange(shape[dim]).reshape((-1,) + (1,) * (len(shape) - 1 - dim))
         return grad * Tensor._make(pos == idx)  # a constant one-hot mask along dim
 
