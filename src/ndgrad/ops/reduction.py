@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from .. import _dtypes
+from .. import _backend, _dtypes
 from .._backend import array_module, ndarray, np
 from .._errors import shape_error
 from .._tensor import Tensor
@@ -38,19 +38,11 @@ class Sum(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        if not _grad_on():
-            # no graph to build: a fresh full array, which a leaf's .grad then keeps without
-            # a copy (a broadcast view would be copied there, and costs more to make)
+        if not _grad_on():  # no graph to build: the same broadcast view, directly
             g = grad._data
             if not ctx.keepdim and ctx.dims is not None and g.ndim:
                 g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
-            xp = array_module(g)
-            out = xp.empty(ctx.in_shape, g.dtype)
-            if g.ndim or type(g) is not ndarray:
-                xp.copyto(out, g)
-            else:
-                out.fill(g)
-            return _tensor_of(out)
+            return _tensor_of(_backend.broadcast_to(g, ctx.in_shape))
         if not ctx.keepdim:
             grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
         return grad.broadcast_to(ctx.in_shape)
