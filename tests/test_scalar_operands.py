@@ -93,3 +93,18 @@ def test_overflowing_operand_warns_every_time_as_numpy() -> None:
     for _ in range(2):  # a cached cast would warn only the first time
         with pytest.warns(RuntimeWarning, match="overflow"):
             x * 1e39
+
+
+@pytest.mark.parametrize("rg", [False, True])
+def test_scalar_fast_paths_keep_alpha_and_rounding_mode(rg: bool) -> None:
+    a = np.array([1.5, -2.5, 7.0], np.float32)
+    x = ng.tensor(a, requires_grad=rg)
+    np.testing.assert_allclose(ng.add(x, 2.0, alpha=3).detach().numpy(), a + 6)
+    np.testing.assert_allclose(ng.sub(x, 2.0, alpha=3).detach().numpy(), a - 6)
+    np.testing.assert_allclose(ng.div(x, 2.0, rounding_mode="floor").detach().numpy(),
+                               np.floor(a / 2))
+    np.testing.assert_allclose(ng.div(x, 2.0, rounding_mode="trunc").detach().numpy(),
+                               np.trunc(a / 2))
+    if rg:
+        ng.add(x, 2.0, alpha=3).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), np.ones(3))

@@ -366,6 +366,9 @@ class RPowScalar(Primitive):
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input + alpha * other, broadcasting."""
+    if alpha == 1 and type(other) in _PY_NUM and type(input) is Tensor and input._rg and (
+            input._data.dtype.kind == "f") and _grad_on():  # x + c, recorded: the hottest call
+        return _apply_scalar(AddScalar, input, other)
     if alpha == 1:
         k = _fast(input, other)
         if k == 6:
@@ -393,6 +396,9 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input - alpha * other, broadcasting."""
+    if alpha == 1 and type(other) in _PY_NUM and type(input) is Tensor and input._rg and (
+            input._data.dtype.kind == "f") and _grad_on():  # x - c, recorded: the hottest call
+        return _apply_scalar(AddScalar, input, -other)
     if alpha == 1:
         k = _fast(input, other)
         if k == 6:
@@ -428,6 +434,9 @@ def rsub(input: Tensor, other: Any) -> Tensor:
 
 def mul(input: Any, other: Any) -> Tensor:
     """input * other, broadcasting."""
+    if type(other) in _PY_NUM and type(input) is Tensor and input._rg and (
+            input._data.dtype.kind == "f") and _grad_on():  # x * c, recorded: the hottest call
+        return _apply_scalar(MulScalar, input, other)
     k = _fast(input, other)
     if k == 6:
         return _apply_scalar(MulScalar, input, other)
@@ -451,6 +460,9 @@ def mul(input: Any, other: Any) -> Tensor:
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """input / other (true division; ints give the default float)."""
+    if rounding_mode is None and type(other) in _PY_NUM and type(input) is Tensor and (
+            input._rg and input._data.dtype.kind == "f" and _grad_on()):  # x / c, recorded
+        return _apply_scalar(DivScalar, input, other)
     if rounding_mode is None:
         k = _fast(input, other)
         if k == 6:
