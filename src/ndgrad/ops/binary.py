@@ -185,20 +185,20 @@ def _square_grad(grad: Tensor, x: Tensor) -> Tensor:
 
 
 class MulScalar(Primitive):
-    _ctx_slots = ("c",)
+    _ctx_slots = ("c", "k")
     _node_name = "MulBackward1"
 
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
         ctx.c = c
-        return x * _k(c, x)
+        ctx.k = k = _k(c, x)  # the operand again for backward (grads have x's dtype)
+        return x * k
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         if _grad_on():
             return grad * ctx.c
-        g = grad._data
-        return _tensor_of(g * _k(ctx.c, g))
+        return _tensor_of(grad._data * ctx.k)
 
 
 class Div(Primitive):
