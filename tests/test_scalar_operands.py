@@ -108,3 +108,15 @@ def test_scalar_fast_paths_keep_alpha_and_rounding_mode(rg: bool) -> None:
     if rg:
         ng.add(x, 2.0, alpha=3).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cube_is_computed_as_pytorch_does(dtype: str) -> None:
+    a = np.random.default_rng(7).standard_normal(257).astype(dtype) * 3
+    x = ng.tensor(a, requires_grad=True)
+    y = x ** 3
+    _same(y.detach().numpy(), a * a * a)  # PyTorch's CPU kernel multiplies for exponent 3
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * a * a, rtol=1e-6)
+    xi = ng.tensor(np.array([2, -3]))  # integer tensors keep NumPy's integer power
+    assert (xi ** 3).numpy().tolist() == [8, -27]

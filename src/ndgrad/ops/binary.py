@@ -323,6 +323,8 @@ class PowScalar(Primitive):
     def forward(ctx: Any, x: Any, c: Any) -> Any:
         ctx.c = c
         ctx.save_inputs(0)
+        if c == 3 and x.dtype.kind == "f":
+            return x * x * x  # as PyTorch's CPU kernel (and ~6x faster than NumPy's pow)
         return x ** c
 
     @staticmethod
