@@ -12,6 +12,7 @@ from . import (  # noqa: E402
     indexing,
     join,
     linalg,
+    moments,
     reduction,
     rounding,
     select,
@@ -26,6 +27,7 @@ from .indexing import *  # noqa: F403
 from .interop import array_function, array_ufunc
 from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
+from .moments import *  # noqa: F403
 from .reduction import *  # noqa: F403
 from .rounding import *  # noqa: F403
 from .select import *  # noqa: F403
@@ -33,5 +35,5 @@ from .shape import *  # noqa: F403
 from .softmaxes import *  # noqa: F403
 from .unary import *  # noqa: F403
 
-__all__ = [name for m in (binary, compare, convert, indexing, join, linalg, reduction, rounding,
-                          select, shape, softmaxes, unary) for name in m.__all__]
+__all__ = [name for m in (binary, compare, convert, indexing, join, linalg, moments, reduction,
+                          rounding, select, shape, softmaxes, unary) for name in m.__all__]

@@ -13,7 +13,7 @@ from typing import Any
 from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import pair, to_tensor
 from ._shape_utils import normalize_dims, reduced_shape
@@ -415,6 +415,14 @@ class VectorNorm(Primitive):
         p = ctx.ord
         if p == 0:
             return None  # a count: zero gradient
+        a, g = x._data, grad._data
+        if p == 2 and not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype:
+            # no graph: the small factor on arrays (reshaped as arrays), one full-size product
+            ya = y._data
+            if not ctx.keepdim:
+                kshape = reduced_shape(ctx.in_shape, ctx.dims)
+                g, ya = g.reshape(kshape), ya.reshape(kshape)
+            return _tensor_of(a * (g / array_module(ya).where(ya != 0, ya, 1)))
         if not ctx.keepdim:
             kshape = reduced_shape(ctx.in_shape, ctx.dims)
             grad, y = grad.reshape(kshape), y.reshape(kshape)
@@ -423,11 +431,6 @@ class VectorNorm(Primitive):
         if p in (_INF, -_INF):  # ties at the max (min): split the gradient evenly
             hit = (x.abs() == y).to(x.dtype)
             return grad * x.sign() * hit / hit.sum(ctx.dims, keepdim=True)
-        a, g = x._data, grad._data
-        if p == 2 and not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype:
-            # no graph: the small factor on arrays, then one full-size product
-            ya = y._data
-            return Tensor._make(a * (g / array_module(ya).where(ya != 0, ya, 1)))
         safe = y.where(y != 0, 1.0)  # subgradient 0 at x = 0, as in PyTorch
         if p == 2:
             return x * (grad / safe)  # the (small) factor first: one full-size product

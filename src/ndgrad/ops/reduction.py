@@ -22,6 +22,7 @@ from .select import maximum, minimum
 from .unary import exp
 
 _add_reduce = np.add.reduce
+_INF = float("inf")
 
 
 class Sum(Primitive):
@@ -105,6 +106,20 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 
 
+def _kept(ctx: Any, in_shape: tuple, *arrays: Any) -> tuple:
+    """Arrays shaped like a reduction's output, with the reduced dims kept (size 1): the
+    no-graph rules broadcast them against the input (array reshapes, not Tensor ops)."""
+    if ctx.keepdim:
+        return arrays
+    shape = reduced_shape(in_shape, ctx.dims)
+    return tuple([a.reshape(shape) for a in arrays])
+
+
+def _float_rule(a: Any, g: Any) -> bool:
+    """The array-only path of a reduction's rule applies: no graph, float, one dtype."""
+    return not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype
+
+
 class Prod(Primitive):
     _ctx_slots = ("dims", "keepdim")
 
@@ -118,6 +133,9 @@ class Prod(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
+        if _float_rule(x._data, grad._data) and _no_zero_factor(x, y):
+            g, ya = _kept(ctx, x.shape, grad._data, y._data)
+            return _tensor_of(array_module(g).divide(g * ya, x._data))  # (g * y) / x
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
@@ -378,104 +396,6 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     return _arg_extreme("argmin", input, dim, keepdim, axis)
 
 
-class Var(Primitive):
-    """sum((x - mean)^2) / (N - correction) over ``dims``."""
-
-    _ctx_slots = ("dims", "keepdim", "scale")
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
-        ctx.save_inputs(0)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        n = _count(x.shape, dims)
-        denom = n - correction if n > correction else 0
-        ctx.scale = 1.0 / denom if denom else float("inf")  # 0 dof: nan/inf as PyTorch
-        d = x - x.mean(axis=dims, keepdims=True) if n else x.copy()
-        d *= d
-        return d.sum(axis=dims, keepdims=keepdim) * ctx.scale
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        if not ctx.keepdim:
-            grad = grad.reshape(reduced_shape(x.shape, ctx.dims))
-        d = _centred(x, grad, ctx.dims)
-        if d is not None:
-            d *= grad._data * (2 * ctx.scale)
-            return Tensor._make(d)
-        return (x - x.mean(ctx.dims, keepdim=True)) * (grad * (2 * ctx.scale))
-
-
-def _centred(x: Tensor, grad: Tensor, dims: Any) -> Any:
-    """``x - mean(x)`` over the reduced dims as a fresh array, to be scaled in place by the
-    (small) keepdim-shaped factor: the no-graph path of var's and std's rules. None when a
-    graph is being built (or for 0-d, empty, non-float or mixed-dtype inputs)."""
-    a, g = x._data, grad._data
-    if _grad_on() or not a.ndim or not a.size or a.dtype.kind != "f" or g.dtype is not a.dtype:
-        return None
-    return a - a.mean(axis=dims, keepdims=True)
-
-
-class Std(Primitive):
-    """sqrt(var); where the std is 0 the gradient is 0 (PyTorch's choice)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
-        out = array_module(x).sqrt(Var.forward(ctx, x, dims, keepdim, correction))
-        ctx.save_outputs(0)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        x, y = ctx.saved_tensors
-        if not ctx.keepdim:
-            shape = reduced_shape(x.shape, ctx.dims)
-            grad, y = grad.reshape(shape), y.reshape(shape)
-        y = where(y == 0, float("inf"), y)  # std 0: gradient 0, as PyTorch
-        d = _centred(x, grad, ctx.dims)
-        if d is not None:
-            d *= grad._data / y._data * ctx.scale
-            return Tensor._make(d)
-        return (x - x.mean(ctx.dims, keepdim=True)) * (grad / y * ctx.scale)
-
-
-def _count(shape: tuple, dims: tuple | None) -> int:
-    n = 1
-    for i in (range(len(shape)) if dims is None else dims):
-        n *= shape[i]
-    return n
-
-
-def _moments(op: str, cls: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
-             correction: Any, axis: Any, keepdims: Any, ddof: Any) -> Tensor:
-    x = to_tensor(input)
-    if x._data.dtype.kind not in "fc":
-        raise RuntimeError(f"{op}(): std and var only support floating point and complex "
-                           f"dtypes, got {x._data.dtype}. Hint: call .float() first.")
-    if isinstance(dim, bool):  # var(x, True): PyTorch's (input, unbiased) overload
-        dim, unbiased = None, dim
-    c = ddof if ddof is not None else correction if correction is not None else (
-        1 if unbiased is None else int(bool(unbiased)))
-    dims = normalize_dims(op, x._data.ndim, dim, axis)
-    if x._data.ndim == 0:
-        dims = None
-    return cls.apply(x, dims=dims, keepdim=keepdim_of(keepdim, keepdims), correction=c)
-
-
-def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-        *, correction: Any = None, axis: Any = None, keepdims: bool | None = None,
-        ddof: Any = None) -> Tensor:
-    """Variance over ``dim``; ``correction`` (default 1, Bessel) or NumPy's ``ddof``."""
-    return _moments("var", Var, input, dim, unbiased, keepdim, correction, axis, keepdims, ddof)
-
-
-def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
-        *, correction: Any = None, axis: Any = None, keepdims: bool | None = None,
-        ddof: Any = None) -> Tensor:
-    """Standard deviation over ``dim``; same arguments as ``var``."""
-    return _moments("std", Std, input, dim, unbiased, keepdim, correction, axis, keepdims, ddof)
-
-
 class LogSumExp(Primitive):
     """log(sum(exp(x))) over ``dims``, shifted by the max so exp never overflows."""
 
@@ -502,16 +422,16 @@ class LogSumExp(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
+        a = x._data
+        if _float_rule(a, grad._data):  # no graph: one fresh temporary, worked in place
+            g, ya = _kept(ctx, x.shape, grad._data, y._data)
+            t = a - ya
+            array_module(a).exp(t, out=t)
+            t *= g
+            return _tensor_of(t)
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
-        a, g = x._data, grad._data
-        if not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype:
-            xp = array_module(a)  # no graph: one fresh temporary, worked in place
-            t = a - y._data
-            xp.exp(t, out=t)
-            t *= g
-            return Tensor._make(t)
         return grad * exp(x - y)
 
 
@@ -578,4 +498,4 @@ def _dropped(shape: tuple, dims: tuple | None) -> tuple:
 
 
 __all__ = ["sum", "mean", "sum_to_size", "prod", "max", "min", "amax", "amin", "argmax",
-           "argmin", "var", "std", "logsumexp", "cumsum"]
+           "argmin", "logsumexp", "cumsum"]
