@@ -374,9 +374,17 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                             g._data.dtype is not dtype and g._data.dtype != dtype):
                         g = _validate(n, i, g, shape, dtype, create_graph)
                 if deps is None:
-                    if is_leaf and not c._hooks:
-                        if g is not None:  # a plain leaf: accumulate at once
-                            _accumulate_leaf(c, g, create_graph)
+                    if is_leaf:
+                        if not c._hooks:
+                            if g is not None:  # a plain leaf: accumulate at once
+                                _accumulate_leaf(c, g, create_graph)
+                            continue
+                    elif c._uses == 1 and g is not None:
+                        # n is c's one consumer (the only edge ever made to it): c is ready
+                        # with this gradient alone, no counts needed
+                        cbuf = buffers[c] = [None] * len(c.out_meta)
+                        cbuf[idx] = g
+                        ready.append(c)
                         continue
                     deps = _discover([root], skip_leaves=True)
                 if c not in deps:  # a plain leaf (see _discover): accumulate at once
