@@ -254,7 +254,9 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
     live_out = _live_outputs(list(deps)) if retain_path else None
     prev_mode = _grad_on()
     set_grad_flag(create_graph)
-    simple = inputs is None and not retain_path and not anomaly
+    # the short path below: no hooks on the node, no capture of non-leaf inputs' grads
+    simple = not retain_path and not anomaly and not captures
+    pruned = inputs is not None  # deps is exact: only nodes in it may run
     old = None
     try:
         while ready:
@@ -312,8 +314,9 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                         outs = (g,)
                         break
                     meta = c.out_meta
-                    if len(meta) != 1 or c._uses != 1 and (
-                            deps is None or deps[c] != 1 or c in buffers):
+                    if len(meta) != 1 or (deps.get(c) != 1 or c in buffers if pruned else
+                                          c._uses != 1 and (deps is None or deps[c] != 1 or
+                                                            c in buffers)):
                         outs = (g,)
                         break
                     shape, dtype = meta[0]
@@ -323,7 +326,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                     if deps is not None:
                         deps[c] = 0
                     n, fn = c, c._fn
-                live = None
+                live = _live(edges, deps) if pruned else None
             else:
                 grads = buf if buf is not None else [None] * len(n.out_meta)
                 extra = n._extra
@@ -338,9 +341,8 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                             for pos in pos_list:
                                 result[pos] = g
                 edges = n.next_edges
-                if inputs is not None:
-                    live = [e is not None and (e[0] if e.__class__ is tuple else e) in deps
-                            for e in edges]
+                if pruned:
+                    live = _live(edges, deps)
                     if not any(live):
                         continue
                 else:
@@ -410,6 +412,11 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
     finally:
         set_grad_flag(prev_mode)
     return result
+
+
+def _live(edges: tuple, deps: dict) -> list:
+    """Per edge: does it lead to a node or leaf that this (pruned) backward runs."""
+    return [e is not None and (e[0] if e.__class__ is tuple else e) in deps for e in edges]
 
 
 def _run_pre_hooks(n: Node, extra: Any, grads: list) -> None:
