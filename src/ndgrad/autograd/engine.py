@@ -476,7 +476,10 @@ def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
     if materialize:
         for i, g in enumerate(grads):
             if g is None:
-                grads[i] = _zeros(n.out_meta[i], next((x for x in grads if x is not None), None))
+                meta = n.out_meta[i]
+                if fn._primitive and meta[1].kind not in "fc":
+                    continue  # a primitive's integer output (indices): its rule ignores it
+                grads[i] = _zeros(meta, next((x for x in grads if x is not None), None))
     try:
         outs = fn.backward(n, *grads)
     except Exception:
