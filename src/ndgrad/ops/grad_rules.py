@@ -24,21 +24,25 @@ def _fits(t: Any, g: Any) -> bool:
     return t.size >= _IN_PLACE_MIN and t.shape == g.shape and t.dtype == g.dtype
 
 
+def _tanh_grad(g: Any, y: Any) -> Any:
+    """grad * (1 - y**2) on arrays."""
+    t = y * y
+    # three passes over one fresh temporary instead of three arrays
+    if t.size >= _IN_PLACE_MIN and _fits(t, g):
+        xp = array_module(t)
+        xp.subtract(1, t, out=t)
+        xp.multiply(g, t, out=t)
+        return t
+    return g * (_k(1, t) - t)
+
+
 class TanhBackward(Primitive):
     """grad * (1 - y**2) for y = tanh(x)."""
 
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
-        if ctx._fwd is not None:  # not when called on arrays by the rule below
-            ctx.save_inputs(0, 1)
-        t = y * y
-        # three passes over one fresh temporary instead of three arrays
-        if t.size >= _IN_PLACE_MIN and _fits(t, g):
-            xp = array_module(t)
-            xp.subtract(1, t, out=t)
-            xp.multiply(g, t, out=t)
-            return t
-        return g * (_k(1, t) - t)
+        ctx.save_inputs(0, 1)
+        return _tanh_grad(g, y)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
@@ -97,7 +101,7 @@ def tanh_backward(ctx: Any, grad: Tensor) -> Tensor:
     """d tanh: grad * (1 - y**2), y the output ``ctx`` saved."""
     if _grad_on():
         return TanhBackward.apply(grad, ctx.saved_outputs[0])
-    return _tensor_of(TanhBackward.forward(_NULL_CTX, grad._data, ctx.saved_out0()))
+    return _tensor_of(_tanh_grad(grad._data, ctx.saved_out0()))
 
 
 def sigmoid_backward(ctx: Any, grad: Tensor) -> Tensor:
