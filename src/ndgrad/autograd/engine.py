@@ -480,8 +480,11 @@ def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
                 if fn._primitive and meta[1].kind not in "fc":
                     continue  # a primitive's integer output (indices): its rule ignores it
                 grads[i] = _zeros(meta, next((x for x in grads if x is not None), None))
+    # a scaled twin (function._SCALE_NODE) with post-hooks: the hooks see the node's own
+    # gradients, the folded x * c applies after them, as its own node would have
+    twin_hooked = extra is not None and extra.post_hooks and hasattr(fn, "_inner")
     try:
-        outs = fn.backward(n, *grads)
+        outs = fn._inner(n, *grads) if twin_hooked else fn.backward(n, *grads)
     except Exception:
         if anomaly and extra is not None and extra.trace:
             warnings.warn(f"Error detected in {type(n).__name__}. Traceback of forward call that "
@@ -505,6 +508,8 @@ def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
             r = h(outs, tuple(grads))
             if r is not None:
                 outs = tuple(r)
+        if twin_hooked:
+            outs = (fn.scale(n, outs[0]),)
     if anomaly and anomaly_mode._state.check_nan:
         for i, o in enumerate(outs):
             d = o._data if isinstance(o, Tensor) else o

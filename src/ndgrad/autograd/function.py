@@ -225,10 +225,17 @@ class Primitive(_FunctionBase):
     """Internal op base: ``forward(ctx, *arrays, **params)``; positional args are Tensors."""
 
     _primitive = True
+    # an elementwise one-input op whose rule returns a gradient of its input's exact shape and
+    # dtype may take in a dead ``x * c`` before it (see _SCALE_NODE): two slots for c
+    _fold_scale = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         cls._primitive = True
+        if cls.__dict__.get("_fold_scale"):
+            cls._ctx_slots = tuple(cls.__dict__.get("_ctx_slots", ())) + ("_mc", "_mk")
         super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_fold_scale"):
+            _TWINS[cls._backward_cls] = _scaled_twin(cls)
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Any:
@@ -287,7 +294,13 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
         e = fn.next_edges
         p = e[0] if e else None
         if p.__class__ is _PASS_NODE[0] and p._extra is None and _refs(p) == _DEAD_REFS:
-            fn.next_edges = p.next_edges + e[1:]  # a dead pass-through node: see _PASS_NODE
+            fn.next_edges = e = p.next_edges + e[1:]  # a dead pass-through node: _PASS_NODE
+            p = e[0]
+        if p.__class__ is _SCALE_NODE[0] and fn.__class__ in _TWINS and fn._extra is None and \
+                p._extra is None and len(e) == 1 and _refs(p) == _DEAD_REFS:
+            fn.__class__ = _TWINS[fn.__class__]  # a dead x * c taken in: see _SCALE_NODE
+            fn._mc, fn._mk = p.c, p.k
+            fn.next_edges = p.next_edges
     else:
         node.next_edges = (x,)
     out = cls.forward(node, x._data) if c is _NO_PARAM else cls.forward(node, x._data, c)
@@ -316,14 +329,9 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
 
 _apply_scalar = _apply_one  # the name the scalar-operand ops use
 
-# Bypassing dead pass-through nodes. ``x + c`` (c a number) passes its gradient on unchanged
-# and keeps its input's shape and dtype. Once its output Tensor is gone, the only reference to
-# its node is the edge of the node that consumed that output, so nothing can reach it, hook it
-# or save it: that edge may point past it, to the node's own input, with the same gradients.
-# This is checked when the consumer's output is used by a further op (the consumer's own input
-# is still alive while it is recorded); in the chains it targets (``h = h + c`` in a loop) it
-# removes a node per such op from memory and from backward. The reference count is found once,
-# for this interpreter, by ``_dead_refs``.
+# Peepholes on dead nodes (docs/architecture.md): a dead ``x + c`` node (nothing but one edge
+# refers to it: getrefcount, calibrated by _dead_refs) is bypassed; a dead ``x * c`` node is
+# folded into an elementwise consumer marked _fold_scale, whose node becomes its scaled twin.
 _PASS_NODE: list = [None]  # AddScalar's node class, set by ops.binary
 _refs = sys.getrefcount
 
@@ -336,6 +344,35 @@ def _dead_refs() -> int:
 
 
 _DEAD_REFS = _dead_refs()
+
+_SCALE_NODE: list = [None]  # MulScalar's node class, set by ops.binary
+_TWINS: dict = {}  # node class of a _fold_scale primitive -> its scaled twin
+
+
+def _scaled_twin(cls: Any) -> type:
+    """The twin node class of primitive ``cls``: same name and slots, rule times ``c``."""
+    inner = cls.backward
+
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        r = inner(ctx, grad)
+        if _grad_on():
+            return r * ctx._mc
+        if r is grad or r.grad_fn is not None:
+            return _tensor_of(r._data * ctx._mk)
+        r._data = r._data * ctx._mk  # the rule's own fresh result: rebind, no second Tensor
+        return r
+
+    def scale(ctx: Any, r: Any) -> Any:
+        if r is None:
+            return None
+        return r * ctx._mc if _grad_on() else _tensor_of(r._data * ctx._mk)
+
+    fn = type(cls.__name__ + "Scaled", (), {
+        "_primitive": True, "_view": False, "forward": cls.forward, "_inner": inner,
+        "backward": staticmethod(backward), "scale": staticmethod(scale)})
+    base = cls._backward_cls
+    return type(base.__name__, (base,), {"__slots__": (), "_fn": fn,
+                                         "__module__": base.__module__})
 
 
 _make = Tensor._make

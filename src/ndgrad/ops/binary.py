@@ -111,7 +111,7 @@ class AddScalar(Primitive):
         return grad
 
 
-_fn_mod._PASS_NODE[0] = AddScalar._backward_cls  # see function._bypass
+_fn_mod._PASS_NODE[0] = AddScalar._backward_cls  # see function._PASS_NODE
 
 
 class Sub(Primitive):
@@ -199,6 +199,9 @@ class MulScalar(Primitive):
         if _grad_on():
             return grad * ctx.c
         return _tensor_of(grad._data * ctx.k)
+
+
+_fn_mod._SCALE_NODE[0] = MulScalar._backward_cls  # see function._SCALE_NODE
 
 
 class Div(Primitive):

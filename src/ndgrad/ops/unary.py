@@ -33,6 +33,8 @@ class Neg(Primitive):
 
 
 class Exp(Primitive):
+    _fold_scale = True  # see function._SCALE_NODE
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         ctx.save_outputs(0)
@@ -272,6 +274,8 @@ class Atanh(Primitive):
 
 
 class Tanh(Primitive):
+    _fold_scale = True  # see function._SCALE_NODE
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         ctx._save_out = _OUT0  # save_outputs(0) without the call (see function._NullCtx)
@@ -282,6 +286,8 @@ class Tanh(Primitive):
 
 class Sigmoid(Primitive):
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+
+    _fold_scale = True  # see function._SCALE_NODE
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -309,6 +315,8 @@ class Sigmoid(Primitive):
 
 
 class Relu(Primitive):
+    _fold_scale = True  # see function._SCALE_NODE
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         ctx.save_outputs(0)
