@@ -298,8 +298,8 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
             p = e[0]
         if p.__class__ is _SCALE_NODE[0] and fn.__class__ in _TWINS and fn._extra is None and \
                 p._extra is None and len(e) == 1 and _refs(p) == _DEAD_REFS:
-            fn.__class__ = _TWINS[fn.__class__]  # a dead x * c taken in: see _SCALE_NODE
-            fn._mc, fn._mk = p.c, p.k
+            fn._mc, fn._mk = p.c, p.k  # a dead x * c taken in: see _SCALE_NODE
+            fn.__class__ = _TWINS[fn.__class__]
             fn.next_edges = p.next_edges
     else:
         node.next_edges = (x,)
