@@ -14,7 +14,7 @@ from typing import Any
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd import function as _fn_mod
-from ..autograd.function import Primitive, _apply_scalar, _tensor_of
+from ..autograd.function import Primitive, _apply_scalar, _record, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
 from ._common import float_input, pair, promote_int, to_tensor
@@ -23,6 +23,7 @@ from ._shape_utils import broadcast_shapes
 from .unary import log
 
 _PY_NUM = (int, float)
+_NO_PARAMS: dict = {}  # never written: _record only unpacks it
 _make = Tensor._make
 
 
@@ -379,7 +380,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         if k == 6:
             return _apply_scalar(AddScalar, input, other)
         if k == 5:
-            return Add.apply(input, other)
+            return _record(Add, (input, other), _NO_PARAMS)  # _fast found a graph to record
         if k == 1:
             return _make(input._data + other._data)
         if k == 2:
@@ -409,7 +410,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         if k == 6:
             return _apply_scalar(AddScalar, input, -other)
         if k == 5:
-            return Sub.apply(input, other)
+            return _record(Sub, (input, other), _NO_PARAMS)  # _fast found a graph to record
         if k == 1:
             return _make(input._data - other._data)
         if k == 2:
@@ -446,7 +447,7 @@ def mul(input: Any, other: Any) -> Tensor:
     if k == 6:
         return _apply_scalar(MulScalar, input, other)
     if k == 5:
-        return Mul.apply(input, other)
+        return _record(Mul, (input, other), _NO_PARAMS)  # _fast found a graph to record
     if k == 1:
         return _make(input._data * other._data)
     if k == 2:
@@ -473,7 +474,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         if k == 6:
             return _apply_scalar(DivScalar, input, other)
         if k == 5:
-            return Div.apply(input, other)
+            return _record(Div, (input, other), _NO_PARAMS)  # _fast found a graph to record
         if k == 1:
             return _make(input._data / other._data)
         if k == 2:
