@@ -36,7 +36,6 @@ def array_module(x: Any):
     return np
 
 
-
 def broadcast_to(a: Any, shape: tuple) -> Any:
     """``xp.broadcast_to(a, shape)``: a read-only view. For a C-contiguous NumPy array it is
     built directly (a zero stride per broadcast dim); NumPy's own builds an nditer in Python,
@@ -58,6 +57,7 @@ def broadcast_to(a: Any, shape: tuple) -> Any:
                 v.flags.writeable = False
                 return v
     return array_module(a).broadcast_to(a, shape)
+
 
 class Device:
     """A device name as PyTorch spells it: ``cpu`` or ``cuda[:n]``."""

@@ -353,19 +353,17 @@ def _scaled_twin(cls: Any) -> type:
     """The twin node class of primitive ``cls``: same name and slots, rule times ``c``."""
     inner = cls.backward
 
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        r = inner(ctx, grad)
-        if _grad_on():
-            return r * ctx._mc
-        if r is grad or r.grad_fn is not None:
-            return _tensor_of(r._data * ctx._mk)
-        r._data = r._data * ctx._mk  # the rule's own fresh result: rebind, no second Tensor
-        return r
-
     def scale(ctx: Any, r: Any) -> Any:
         if r is None:
             return None
         return r * ctx._mc if _grad_on() else _tensor_of(r._data * ctx._mk)
+
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        r = inner(ctx, grad)
+        if r is grad or _grad_on():
+            return scale(ctx, r)
+        r._data = r._data * ctx._mk  # the rule's own fresh result: rebind, no second Tensor
+        return r
 
     fn = type(cls.__name__ + "Scaled", (), {
         "_primitive": True, "_view": False, "forward": cls.forward, "_inner": inner,

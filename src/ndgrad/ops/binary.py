@@ -29,8 +29,9 @@ _make = Tensor._make
 
 def _fast(x: Any, y: Any) -> int:
     """The common case, decided with a few identity checks: 1 = two float Tensors of one dtype
-    and shape, 2 = a float Tensor and a Python number; 0 = anything else (the general path).
-    Plus 4 when a graph must be recorded. Other cases take the checked, promoting path."""
+    and shape (5 when a graph must be recorded), 2 = a float Tensor and a Python number with
+    no graph to record (the callers catch the recorded number case before calling this);
+    0 = anything else: the checked, promoting path."""
     if type(x) is not Tensor:
         return 0
     a = x._data
@@ -41,8 +42,10 @@ def _fast(x: Any, y: Any) -> int:
         # 1 and 2 compute on the arrays directly: not for 0-d, where NumPy returns a scalar
         return 5 if _grad_on() and (x._rg or y._rg) else 1 if a.ndim else 0
     if (type(y) is float or type(y) is int) and a.dtype.kind == "f":
-        return 6 if _grad_on() and x._rg else 2 if a.ndim else 0
+        return 2 if a.ndim and not (x._rg and _grad_on()) else 0
     return 0
+
+
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
@@ -377,8 +380,6 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         return _apply_scalar(AddScalar, input, other)
     if alpha == 1:
         k = _fast(input, other)
-        if k == 6:
-            return _apply_scalar(AddScalar, input, other)
         if k == 5:
             return _record(Add, (input, other), _NO_PARAMS)  # _fast found a graph to record
         if k == 1:
@@ -407,8 +408,6 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
         return _apply_scalar(AddScalar, input, -other)
     if alpha == 1:
         k = _fast(input, other)
-        if k == 6:
-            return _apply_scalar(AddScalar, input, -other)
         if k == 5:
             return _record(Sub, (input, other), _NO_PARAMS)  # _fast found a graph to record
         if k == 1:
@@ -444,8 +443,6 @@ def mul(input: Any, other: Any) -> Tensor:
             input._data.dtype.kind == "f") and _grad_on():  # x * c, recorded: the hottest call
         return _apply_scalar(MulScalar, input, other)
     k = _fast(input, other)
-    if k == 6:
-        return _apply_scalar(MulScalar, input, other)
     if k == 5:
         return _record(Mul, (input, other), _NO_PARAMS)  # _fast found a graph to record
     if k == 1:
@@ -471,8 +468,6 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         return _apply_scalar(DivScalar, input, other)
     if rounding_mode is None:
         k = _fast(input, other)
-        if k == 6:
-            return _apply_scalar(DivScalar, input, other)
         if k == 5:
             return _record(Div, (input, other), _NO_PARAMS)  # _fast found a graph to record
         if k == 1:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ..autograd.function import _NULL_CTX, Primitive, _tensor_of
+from ..autograd.function import Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import scalar_operand as _k
 
@@ -27,13 +27,37 @@ def _fits(t: Any, g: Any) -> bool:
 def _tanh_grad(g: Any, y: Any) -> Any:
     """grad * (1 - y**2) on arrays."""
     t = y * y
-    # three passes over one fresh temporary instead of three arrays
+    # three passes over one fresh temporary instead of three arrays (the size test first
+    # spares small arrays, the hot case, the call)
     if t.size >= _IN_PLACE_MIN and _fits(t, g):
         xp = array_module(t)
         xp.subtract(1, t, out=t)
         xp.multiply(g, t, out=t)
         return t
     return g * (_k(1, t) - t)
+
+
+def _sigmoid_grad(g: Any, y: Any) -> Any:
+    """grad * y * (1 - y) on arrays."""
+    t = _k(1, y) - y
+    if _fits(t, g):
+        xp = array_module(t)
+        xp.multiply(y, t, out=t)
+        xp.multiply(g, t, out=t)
+        return t
+    return g * (y * t)
+
+
+def _threshold_grad(g: Any, y: Any) -> Any:
+    """grad where y > 0, else 0, on arrays."""
+    if _fits(y, g):
+        # the mask written straight as 0.0/1.0 into the result, then scaled in place: no
+        # boolean temporary and a same-dtype multiply (g * mask casts bool in chunks)
+        xp = array_module(g)
+        out = xp.greater(y, 0, out=xp.empty_like(g))
+        out *= g
+        return out
+    return g * (y > 0)
 
 
 class TanhBackward(Primitive):
@@ -56,15 +80,8 @@ class SigmoidBackward(Primitive):
 
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
-        if ctx._fwd is not None:
-            ctx.save_inputs(0, 1)
-        t = _k(1, y) - y
-        if _fits(t, g):
-            xp = array_module(t)
-            xp.multiply(y, t, out=t)
-            xp.multiply(g, t, out=t)
-            return t
-        return g * (y * t)
+        ctx.save_inputs(0, 1)
+        return _sigmoid_grad(g, y)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
@@ -78,16 +95,8 @@ class ThresholdBackward(Primitive):
 
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
-        if ctx._fwd is not None:
-            ctx.save_inputs(1)
-        if _fits(y, g):
-            # the mask written straight as 0.0/1.0 into the result, then scaled in place: no
-            # boolean temporary and a same-dtype multiply (g * mask casts bool in chunks)
-            xp = array_module(g)
-            out = xp.greater(y, 0, out=xp.empty_like(g))
-            out *= g
-            return out
-        return g * (y > 0)
+        ctx.save_inputs(1)
+        return _threshold_grad(g, y)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
@@ -95,8 +104,8 @@ class ThresholdBackward(Primitive):
         return (ThresholdBackward.apply(gg, y) if ctx.needs_input_grad[0] else None, None)
 
 
-# Without a graph to build (no create_graph) each rule is its primitive's forward on the arrays,
-# called directly: the same formula, without apply's dispatch, on the saved output's array.
+# Without a graph to build (no create_graph) each rule is its primitive's array formula, called
+# directly on the saved output's array: the same formula, without apply's dispatch.
 def tanh_backward(ctx: Any, grad: Tensor) -> Tensor:
     """d tanh: grad * (1 - y**2), y the output ``ctx`` saved."""
     if _grad_on():
@@ -108,14 +117,14 @@ def sigmoid_backward(ctx: Any, grad: Tensor) -> Tensor:
     """d sigmoid: grad * y * (1 - y), y the output ``ctx`` saved."""
     if _grad_on():
         return SigmoidBackward.apply(grad, ctx.saved_outputs[0])
-    return _tensor_of(SigmoidBackward.forward(_NULL_CTX, grad._data, ctx.saved_out0()))
+    return _tensor_of(_sigmoid_grad(grad._data, ctx.saved_out0()))
 
 
 def threshold_backward(ctx: Any, grad: Tensor) -> Tensor:
     """d relu: grad where the saved output y > 0 (subgradient 0 at 0, as PyTorch)."""
     if _grad_on():
         return ThresholdBackward.apply(grad, ctx.saved_outputs[0])
-    return _tensor_of(ThresholdBackward.forward(_NULL_CTX, grad._data, ctx.saved_out0()))
+    return _tensor_of(_threshold_grad(grad._data, ctx.saved_out0()))
 
 
 __all__: list[str] = []  # internal helpers for rules, not part of ng.*

@@ -208,14 +208,11 @@ class Amax(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
-        a, g = x._data, grad._data
-        if not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype and (
-                a.size <= _EXACT_COUNT.get(a.dtype.itemsize, 0)):  # counts exact in the dtype
-            # no graph: a boolean hit mask, its count per reduced slice, one scaled product
-            yd = y._data
-            if not ctx.keepdim:
-                shape = reduced_shape(a.shape, ctx.dims)
-                g, yd = g.reshape(shape), yd.reshape(shape)
+        a = x._data
+        if _float_rule(a, grad._data) and a.size <= _EXACT_COUNT.get(a.dtype.itemsize, 0):
+            # no graph (and counts exact in the dtype): a boolean hit mask, its count per
+            # reduced slice, one scaled product
+            g, yd = _kept(ctx, a.shape, grad._data, y._data)
             xp = array_module(a)
             hit = xp.equal(a, yd)
             dims = ctx.dims
