@@ -7,6 +7,8 @@ from typing import Any
 from .. import _backend, _dtypes
 from .._backend import ndarray
 from .._tensor import Tensor
+from ..autograd.grad_mode import grad_enabled as _grad_on
+from ._shape_utils import reduced_shape
 
 SCALARS = (int, float, bool)
 np = _backend.np
@@ -85,6 +87,20 @@ def scalar_operand(c: Any, x: Any) -> Any:
         k = cache[c] = np.array(c, dt)
         k.flags.writeable = False
     return k
+
+
+def kept_dims(ctx: Any, in_shape: tuple, *arrays: Any) -> tuple:
+    """Arrays shaped like a reduction's output, with the reduced dims kept (size 1): the
+    no-graph rules broadcast them against the input (array reshapes, not Tensor ops)."""
+    if ctx.keepdim:
+        return arrays
+    shape = reduced_shape(in_shape, ctx.dims)
+    return tuple([a.reshape(shape) for a in arrays])
+
+
+def float_rule(a: Any, g: Any) -> bool:
+    """The array-only path of a reduction's rule applies: no graph, float, one dtype."""
+    return not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype
 
 
 def float_input(x: Any) -> Tensor:

@@ -14,8 +14,7 @@ from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _tensor_of
-from ..autograd.grad_mode import grad_enabled as _grad_on
-from ._common import pair, to_tensor
+from ._common import float_rule, kept_dims, pair, to_tensor
 from ._shape_utils import normalize_dims, reduced_shape
 
 _INF = float("inf")
@@ -415,13 +414,10 @@ class VectorNorm(Primitive):
         p = ctx.ord
         if p == 0:
             return None  # a count: zero gradient
-        a, g = x._data, grad._data
-        if p == 2 and not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype:
+        a = x._data
+        if p == 2 and float_rule(a, grad._data):
             # no graph: the small factor on arrays (reshaped as arrays), one full-size product
-            ya = y._data
-            if not ctx.keepdim:
-                kshape = reduced_shape(ctx.in_shape, ctx.dims)
-                g, ya = g.reshape(kshape), ya.reshape(kshape)
+            g, ya = kept_dims(ctx, ctx.in_shape, grad._data, y._data)
             return _tensor_of(a * (g / array_module(ya).where(ya != 0, ya, 1)))
         if not ctx.keepdim:
             kshape = reduced_shape(ctx.in_shape, ctx.dims)

@@ -9,10 +9,9 @@ from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
-from ._common import to_tensor
+from ._common import kept_dims, to_tensor
 from ._shape_utils import keepdim_of, normalize_dims, reduced_shape
 from .binary import where
-from .reduction import _kept
 
 _INF = float("inf")
 
@@ -38,7 +37,7 @@ class Var(Primitive):
         (x,) = ctx.saved_tensors
         d = _centred(x, grad, ctx.dims)
         if d is not None:
-            (g,) = _kept(ctx, x.shape, grad._data)
+            (g,) = kept_dims(ctx, x.shape, grad._data)
             d *= g * (2 * ctx.scale)
             return _tensor_of(d)
         if not ctx.keepdim:
@@ -70,7 +69,7 @@ class Std(Primitive):
         x, y = ctx.saved_tensors
         d = _centred(x, grad, ctx.dims)
         if d is not None:
-            g, ya = _kept(ctx, x.shape, grad._data, y._data)
+            g, ya = kept_dims(ctx, x.shape, grad._data, y._data)
             ya = array_module(ya).where(ya == 0, _INF, ya)  # std 0: gradient 0, as PyTorch
             d *= g / ya * ctx.scale
             return _tensor_of(d)

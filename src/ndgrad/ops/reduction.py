@@ -15,7 +15,7 @@ from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
-from ._common import float_input, to_tensor
+from ._common import float_input, float_rule, kept_dims, to_tensor
 from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape, shape_arg
 from .binary import where
 from .select import maximum, minimum
@@ -106,20 +106,6 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 
 
-def _kept(ctx: Any, in_shape: tuple, *arrays: Any) -> tuple:
-    """Arrays shaped like a reduction's output, with the reduced dims kept (size 1): the
-    no-graph rules broadcast them against the input (array reshapes, not Tensor ops)."""
-    if ctx.keepdim:
-        return arrays
-    shape = reduced_shape(in_shape, ctx.dims)
-    return tuple([a.reshape(shape) for a in arrays])
-
-
-def _float_rule(a: Any, g: Any) -> bool:
-    """The array-only path of a reduction's rule applies: no graph, float, one dtype."""
-    return not _grad_on() and a.ndim and a.dtype.kind == "f" and g.dtype is a.dtype
-
-
 class Prod(Primitive):
     _ctx_slots = ("dims", "keepdim")
 
@@ -133,8 +119,8 @@ class Prod(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
-        if _float_rule(x._data, grad._data) and _no_zero_factor(x, y):
-            g, ya = _kept(ctx, x.shape, grad._data, y._data)
+        if float_rule(x._data, grad._data) and _no_zero_factor(x, y):
+            g, ya = kept_dims(ctx, x.shape, grad._data, y._data)
             return _tensor_of(array_module(g).divide(g * ya, x._data))  # (g * y) / x
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
@@ -209,10 +195,10 @@ class Amax(Primitive):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
         a = x._data
-        if _float_rule(a, grad._data) and a.size <= _EXACT_COUNT.get(a.dtype.itemsize, 0):
+        if float_rule(a, grad._data) and a.size <= _EXACT_COUNT.get(a.dtype.itemsize, 0):
             # no graph (and counts exact in the dtype): a boolean hit mask, its count per
             # reduced slice, one scaled product
-            g, yd = _kept(ctx, a.shape, grad._data, y._data)
+            g, yd = kept_dims(ctx, a.shape, grad._data, y._data)
             xp = array_module(a)
             hit = xp.equal(a, yd)
             dims = ctx.dims
@@ -420,8 +406,8 @@ class LogSumExp(Primitive):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
         a = x._data
-        if _float_rule(a, grad._data):  # no graph: one fresh temporary, worked in place
-            g, ya = _kept(ctx, x.shape, grad._data, y._data)
+        if float_rule(a, grad._data):  # no graph: one fresh temporary, worked in place
+            g, ya = kept_dims(ctx, x.shape, grad._data, y._data)
             t = a - ya
             array_module(a).exp(t, out=t)
             t *= g
