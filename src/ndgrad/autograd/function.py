@@ -204,8 +204,10 @@ class _FunctionBase:
         super().__init_subclass__(**kwargs)
         suffix = "Backward0" if cls._primitive else "Backward"
         name = cls.__dict__.get("_node_name") or (cls.__name__ + suffix)
+        # a custom Function's ctx takes any attribute (ctx.k = ...): its node has a __dict__
+        slots = cls._ctx_slots if cls._primitive else (*cls._ctx_slots, "__dict__")
         cls._backward_cls = type(name, (BackwardNode,),
-                                 {"__slots__": cls._ctx_slots, "_fn": cls,
+                                 {"__slots__": slots, "_fn": cls,
                                   "__module__": cls.__module__})
 
     @staticmethod

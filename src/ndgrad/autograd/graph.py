@@ -61,8 +61,10 @@ class Node:
         "_extra",            # None, or a NodeExtra with hooks/retain/anomaly state (rare)
         "_fwd",              # the forward's inputs while forward runs (for save_inputs)
         "_uses",             # edges ever made to this node; 1 lets backward skip discovery
-        "__dict__",          # op-specific attributes (ctx.dim = ...), created on first use
         "__weakref__",
+        # no __dict__: a primitive's node keeps its own attributes in slots (``_ctx_slots``),
+        # which saves the dict pre-header and values array per node; custom Function nodes
+        # add ``__dict__`` for the attributes their ctx takes (function._FunctionBase)
     )
     _fn: Any = None  # the Function/Primitive class whose backward this node runs
     # No __init__: a node is made by calling its class (cheaper than object.__new__ when there
@@ -98,10 +100,10 @@ class Node:
     @property
     def metadata(self) -> dict:
         """A free-form dict for the user (as in PyTorch)."""
-        d = self.__dict__
-        if "_metadata" not in d:
-            d["_metadata"] = {}
-        return d["_metadata"]
+        extra = self.extra
+        if extra.metadata is None:
+            extra.metadata = {}
+        return extra.metadata
 
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """``fn(grad_inputs, grad_outputs)`` runs after backward; may return new grad_inputs."""
@@ -166,7 +168,7 @@ class NodeExtra:
     """Hooks and flags that few nodes have, kept off the hot path."""
 
     __slots__ = ("pre_hooks", "retain", "post_hooks", "node_pre_hooks", "trace", "non_diff",
-                 "materialize", "dirty")
+                 "materialize", "dirty", "metadata")
 
     def __init__(self) -> None:
         self.pre_hooks: dict = {}       # output index -> [hook(grad)] (Tensor.register_hook)
@@ -177,6 +179,7 @@ class NodeExtra:
         self.non_diff: set = set()      # output indices marked non-differentiable
         self.materialize = True         # turn None output grads into zeros
         self.dirty: tuple = ()          # inputs modified in place by forward
+        self.metadata = None            # the user's dict (Node.metadata), made on first use
 
 
 def _version_msg(t: Any, node: Node, entry: Any, cur: int, ver: int) -> str:

@@ -58,6 +58,8 @@ def _centred(x: Tensor, grad: Tensor, dims: Any) -> Any:
 class Std(Primitive):
     """sqrt(var); where the std is 0 the gradient is 0 (PyTorch's choice)."""
 
+    _ctx_slots = Var._ctx_slots  # its forward is Var's
+
     @staticmethod
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
         out = array_module(x).sqrt(Var.forward(ctx, x, dims, keepdim, correction))
