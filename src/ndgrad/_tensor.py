@@ -157,12 +157,15 @@ class Tensor(TensorOps):
 
     def detach(self) -> Tensor:
         """A new leaf sharing storage (and version counter) that does not require grad."""
-        if self._version is None:
-            self._version = [0]
-        return Tensor._make(self._data, False, None, 0, self._version)
+        v = self._version
+        if v is None:
+            v = _graph.new_version(self)
+        return Tensor._make(self._data, False, None, 0, v)
 
     def detach_(self) -> Tensor:
         """Make this tensor a leaf that does not require grad, in place."""
+        if self._version is None:
+            _graph.new_version(self)  # a node that saved this tensor keeps watching it
         self.grad_fn = None
         self._rg = False
         self._out_idx = 0
@@ -185,9 +188,8 @@ class Tensor(TensorOps):
     def _bump(self) -> None:
         v = self._version
         if v is None:
-            self._version = [1]
-        else:
-            v[0] += 1
+            v = _graph.new_version(self)
+        v[0] += 1
 
     # ---- array attributes
     @property

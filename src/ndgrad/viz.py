@@ -14,7 +14,7 @@ import subprocess
 from typing import Any
 
 from ._tensor import Tensor
-from .autograd.graph import AccumulateGrad, Node
+from .autograd.graph import AccumulateGrad, Node, saved_entries
 
 
 def _quote(s: str) -> str:
@@ -40,7 +40,7 @@ def _param_names(params: Any) -> dict:
 
 def _saved(node: Node) -> list:
     """Shapes of what ``node`` saved for backward (empty once freed)."""
-    saved = node._saved
+    saved = saved_entries(node)[0]
     if not saved:
         return []
     out = []

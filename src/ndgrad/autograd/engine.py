@@ -18,7 +18,7 @@ from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import set_grad_flag
-from .graph import Node
+from .graph import NO_SAVED, Node
 
 _getrefcount = sys.getrefcount
 # A grad may become a leaf's ``.grad`` without a copy only when nothing else can see it:
@@ -128,7 +128,8 @@ def _discover(roots: list, skip_leaves: bool = False) -> dict:
         n = stack.pop()
         if n.__class__ is Tensor or isinstance(n, Tensor):
             continue
-        for c in n.next_edges:
+        e = n._next
+        for c in e if e.__class__ is tuple else (e,):
             if c is None:
                 continue
             if c.__class__ is tuple:
@@ -152,7 +153,8 @@ def _prune(roots: list, targets: set) -> dict:
         n = stack.pop()
         if isinstance(n, Tensor):
             continue
-        for c in n.next_edges:
+        e = n._next
+        for c in e if e.__class__ is tuple else (e,):
             if c is None:
                 continue
             if c.__class__ is tuple:
@@ -172,7 +174,7 @@ def _prune(roots: list, targets: set) -> dict:
     for n in needed:
         if isinstance(n, Tensor):
             continue
-        for c in n.next_edges:
+        for c in n.next_edges:  # (the property: always a tuple)
             if c.__class__ is tuple:
                 c = c[0]
             if c is not None and c in needed:
@@ -289,10 +291,12 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                 # the common node: one output, no hooks, no pruning: fewer checks
                 g = buf[0]
                 while True:
-                    edges = n.next_edges
+                    edges = n._next  # a tuple, or one bare Node or leaf (graph.Node._next)
                     outs = fn.backward(n, g)
-                    if not keep_graph and n._saved:
+                    if not keep_graph and n._saved is not NO_SAVED:
                         n._saved = None
+                    if edges.__class__ is not tuple:
+                        edges = (edges,)
                     if type(outs) is tuple:
                         if len(outs) != len(edges):
                             outs = _check_count(n, outs)
@@ -340,7 +344,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                         if pos_list is not None and g is not None:
                             for pos in pos_list:
                                 result[pos] = g
-                edges = n.next_edges
+                edges = n.next_edges  # (the property: always a tuple)
                 if pruned:
                     live = _live(edges, deps)
                     if not any(live):
@@ -351,7 +355,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                     outs = (None,) * len(edges)
                 else:
                     outs = _call_backward(n, grads, extra, anomaly)
-                if not keep_graph and n._saved:
+                if not keep_graph and n._saved is not NO_SAVED:
                     n._saved = None
             # deliver each input's gradient: validated (broadcast reduced, cast), then added
             # into a plain leaf's .grad at once or into the next node's buffer
@@ -480,7 +484,7 @@ def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
                 if fn._primitive and meta[1].kind not in "fc":
                     continue  # a primitive's integer output (indices): its rule ignores it
                 grads[i] = _zeros(meta, next((x for x in grads if x is not None), None))
-    # a scaled twin (function._SCALE_NODE) with post-hooks: the hooks see the node's own
+    # a scaled twin (autograd._peephole) with post-hooks: the hooks see the node's own
     # gradients, the folded x * c applies after them, as its own node would have
     twin_hooked = extra is not None and extra.post_hooks and hasattr(fn, "_inner")
     try:

@@ -9,7 +9,6 @@ Tensor operations, returning one gradient (or None) per input.
 from __future__ import annotations
 
 import functools
-import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +19,14 @@ from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import no_grad
-from .graph import FREED_MSG, Node, _SavedOutput
+from ._peephole import DEAD_BARE as _DEAD_BARE
+from ._peephole import DEAD_IN_TUPLE as _DEAD_IN_TUPLE
+from ._peephole import PASS_NODE as _PASS_NODE
+from ._peephole import SCALE_NODE as _SCALE_NODE
+from ._peephole import TWINS as _TWINS
+from ._peephole import refs as _refs
+from ._peephole import scaled_twin
+from .graph import FREED_MSG, NO_SAVED, Node, _SavedOutput, new_version
 
 _generic = _backend.generic
 _OUT0 = (0,)
@@ -92,7 +98,18 @@ class BackwardNode(Node):
     def saved_outputs(self) -> tuple:
         """Primitives: the outputs named by ``save_outputs``, in that order."""
         saved = self._saved
-        if saved is not None and len(saved) == 1 and type(saved[0]) is _SavedOutput:
+        if saved is None:
+            raise RuntimeError(FREED_MSG)
+        if saved.__class__ is not tuple:  # compact (graph.saved_entries): a private counter
+            t = _new(Tensor)
+            t._data = saved
+            t._grad = t._hooks = None
+            t._rg = True
+            t.grad_fn = self
+            t._out_idx = 0
+            t._version = [0]
+            return (t,)
+        if len(saved) == 1 and type(saved[0]) is _SavedOutput:
             e = saved[0]  # the common case (exp, tanh, sigmoid, relu...): one saved output
             if e.version[0] == self._saved_ver[0]:
                 t = _new(Tensor)
@@ -109,6 +126,8 @@ class BackwardNode(Node):
         """The array of the one saved output, version-checked, without building a Tensor
         (array rules); the errors of ``saved_outputs`` otherwise."""
         saved = self._saved
+        if saved.__class__ is not tuple and saved is not None:
+            return saved  # compact: the output is unmodified (graph.saved_entries)
         if saved is not None and len(saved) == 1:
             e = saved[0]
             if e.__class__ is _SavedOutput and e.version[0] == self._saved_ver[0]:
@@ -228,7 +247,7 @@ class Primitive(_FunctionBase):
 
     _primitive = True
     # an elementwise one-input op whose rule returns a gradient of its input's exact shape and
-    # dtype may take in a dead ``x * c`` before it (see _SCALE_NODE): two slots for c
+    # dtype may take in a dead ``x * c`` before it (see _peephole): two slots for c
     _fold_scale = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -237,7 +256,7 @@ class Primitive(_FunctionBase):
             cls._ctx_slots = tuple(cls.__dict__.get("_ctx_slots", ())) + ("_mc", "_mk")
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("_fold_scale"):
-            _TWINS[cls._backward_cls] = _scaled_twin(cls)
+            _TWINS[cls._backward_cls] = scaled_twin(cls, _tensor_of)
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Any:
@@ -289,22 +308,27 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
     node._uses = 0
     node._fwd = x
     fn = x.grad_fn
-    node.needs_input_grad = (True,)
     if fn is not None:
         fn._uses += 1
-        node.next_edges = (fn if x._out_idx == 0 else (fn, x._out_idx),)
-        e = fn.next_edges
-        p = e[0] if e else None
-        if p.__class__ is _PASS_NODE[0] and p._extra is None and _refs(p) == _DEAD_REFS:
-            fn.next_edges = e = p.next_edges + e[1:]  # a dead pass-through node: _PASS_NODE
-            p = e[0]
-        if p.__class__ is _SCALE_NODE[0] and fn.__class__ in _TWINS and fn._extra is None and \
-                p._extra is None and len(e) == 1 and _refs(p) == _DEAD_REFS:
-            fn._mc, fn._mk = p.c, p.k  # a dead x * c taken in: see _SCALE_NODE
-            fn.__class__ = _TWINS[fn.__class__]
-            fn.next_edges = p.next_edges
+        node._next = fn if x._out_idx == 0 else ((fn, x._out_idx),)
+        e = fn._next  # peepholes on fn's input (_peephole): p is that input's node
+        if e.__class__ is tuple:
+            p = e[0] if e else None
+            if p.__class__ is _PASS_NODE[0] and p._extra is None and _refs(p) == _DEAD_IN_TUPLE:
+                pe = p._next
+                fn._next = (pe if pe.__class__ is tuple else (pe,)) + e[1:]
+        else:
+            p = e
+            if p.__class__ is _PASS_NODE[0] and p._extra is None and _refs(p) == _DEAD_BARE:
+                fn._next = e = p._next
+                p = e
+            if p.__class__ is _SCALE_NODE[0] and fn.__class__ in _TWINS and \
+                    fn._extra is None and p._extra is None and _refs(p) == _DEAD_BARE:
+                fn._mc, fn._mk = p.c, p.k
+                fn.__class__ = _TWINS[fn.__class__]
+                fn._next = p._next
     else:
-        node.next_edges = (x,)
+        node._next = x
     out = cls.forward(node, x._data) if c is _NO_PARAM else cls.forward(node, x._data, c)
     node._fwd = None
     if anomaly_mode._state.enabled:
@@ -321,58 +345,14 @@ def _apply_one(cls: Any, x: Tensor, c: Any = _NO_PARAM) -> Tensor:
     m = _META32.get(out.shape) if dt is _F32 else None
     node.out_meta = m if m is not None else _meta(out.shape, dt)
     if node._save_out is not None:
-        result._version = vc = [0]
-        so = _new(_SavedOutput)  # _SavedOutput(out, vc, 0, True) without an __init__ call
-        so.data, so.version, so.index, so.requires_grad = out, vc, 0, True
-        node._saved += (so,)
-        node._saved_ver += (0,)
+        if node._saved is NO_SAVED:
+            node._saved = out  # compact: see graph.saved_entries
+        else:
+            _save_out0(node, result)
     return result
 
 
 _apply_scalar = _apply_one  # the name the scalar-operand ops use
-
-# Peepholes on dead nodes (docs/architecture.md): a dead ``x + c`` node (nothing but one edge
-# refers to it: getrefcount, calibrated by _dead_refs) is bypassed; a dead ``x * c`` node is
-# folded into an elementwise consumer marked _fold_scale, whose node becomes its scaled twin.
-_PASS_NODE: list = [None]  # AddScalar's node class, set by ops.binary
-_refs = sys.getrefcount
-
-
-def _dead_refs() -> int:
-    """getrefcount of ``p`` read as in ``_apply_one`` when a tuple alone holds it."""
-    e = (object(),)
-    p = e[0] if e else None
-    return _refs(p)
-
-
-_DEAD_REFS = _dead_refs()
-
-_SCALE_NODE: list = [None]  # MulScalar's node class, set by ops.binary
-_TWINS: dict = {}  # node class of a _fold_scale primitive -> its scaled twin
-
-
-def _scaled_twin(cls: Any) -> type:
-    """The twin node class of primitive ``cls``: same name and slots, rule times ``c``."""
-    inner = cls.backward
-
-    def scale(ctx: Any, r: Any) -> Any:
-        if r is None:
-            return None
-        return r * ctx._mc if _grad_on() else _tensor_of(r._data * ctx._mk)
-
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        r = inner(ctx, grad)
-        if r is grad or _grad_on():
-            return scale(ctx, r)
-        r._data = r._data * ctx._mk  # the rule's own fresh result: rebind, no second Tensor
-        return r
-
-    fn = type(cls.__name__ + "Scaled", (), {
-        "_primitive": True, "_view": False, "forward": cls.forward, "_inner": inner,
-        "backward": staticmethod(backward), "scale": staticmethod(scale)})
-    base = cls._backward_cls
-    return type(base.__name__, (base,), {"__slots__": (), "_fn": fn,
-                                         "__module__": base.__module__})
 
 
 _make = Tensor._make
@@ -390,22 +370,20 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     if len(inputs) == 1:
         x = inputs[0]
         fn = x.grad_fn
-        node.needs_input_grad = (True,)
         if fn is not None:
             fn._uses += 1
-            node.next_edges = (fn if x._out_idx == 0 else (fn, x._out_idx),)
+            node._next = fn if x._out_idx == 0 else ((fn, x._out_idx),)
         else:
-            node.next_edges = (x,)
+            node._next = x
         out = cls.forward(node, x._data, **params)
     elif len(inputs) == 2:
         x, y = inputs
         fx, fy = x.grad_fn, y.grad_fn
-        node.needs_input_grad = (x._rg, y._rg)
         if fx is not None:
             fx._uses += 1
         if fy is not None:
             fy._uses += 1
-        node.next_edges = (
+        node._next = (
             (fx if x._out_idx == 0 else (fx, x._out_idx)) if fx is not None else
             (x if x._rg else None),
             (fy if y._out_idx == 0 else (fy, y._out_idx)) if fy is not None else
@@ -413,12 +391,10 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
         out = cls.forward(node, x._data, y._data, **params)
     elif len(inputs) == 3:
         x, y, z = inputs
-        node.needs_input_grad = (x._rg, y._rg, z._rg)
-        node.next_edges = (_edge(x), _edge(y), _edge(z))
+        node._next = (_edge(x), _edge(y), _edge(z))
         out = cls.forward(node, x._data, y._data, z._data, **params)
     else:
-        node.needs_input_grad = tuple([t._rg for t in inputs])
-        node.next_edges = tuple([_edge(t) for t in inputs])
+        node._next = tuple([_edge(t) for t in inputs])
         out = cls.forward(node, *[t._data for t in inputs], **params)
     node._fwd = None
     if anomaly_mode._state.enabled:
@@ -441,19 +417,25 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     if cls._view and out.base is not None:
         _share_version(inputs[0], result)
     if node._save_out is not None:
-        result._version = vc = [0]
-        so = _new(_SavedOutput)
-        so.data, so.version, so.index, so.requires_grad = out, vc, 0, True
-        node._saved += (so,)
-        node._saved_ver += (0,)
+        if node._saved is NO_SAVED and result._version is None:
+            node._saved = out  # compact: see graph.saved_entries
+        else:
+            _save_out0(node, result)
     return result
+
+
+def _save_out0(node: Any, result: Tensor) -> None:
+    """Save output 0 after saved inputs: an entry with the output's version counter."""
+    result._version = vc = [0]
+    node._saved += (_SavedOutput(result._data, vc, 0, True),)
+    node._saved_ver += (0,)
 
 
 def _share_version(base: Tensor, view: Tensor) -> None:
     """A view shares its base's version counter: writing through either is seen by both."""
     v = base._version
     if v is None:
-        v = base._version = [0]
+        v = new_version(base)
     view._version = v
 
 
@@ -494,8 +476,7 @@ class Function(_FunctionBase):
         node._uses = 0
         node._save_out = ()  # not None: saved entries may be outputs or None (general unpack)
         node._fwd = args
-        node.needs_input_grad = tuple([isinstance(a, Tensor) and a._rg for a in args])
-        node.next_edges = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])
+        node._next = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])
         node.out_meta = ()
         if len(tensors) != len(args):
             node.__dict__["_arg_is_tensor"] = tuple([isinstance(a, Tensor) for a in args])
@@ -549,7 +530,7 @@ class Function(_FunctionBase):
                     vers.append(0)
                 elif record and id(t) in out_pos and t.grad_fn is node:
                     if t._version is None:
-                        t._version = [0]
+                        new_version(t)
                     saved.append(_SavedOutput(t._data, t._version, out_pos[id(t)], True))
                     vers.append(t._version[0])
                 else:

@@ -40,6 +40,9 @@ class RemovableHandle:
         self.remove()
 
 
+_TRUE1 = (True,)
+
+
 def edge_parts(e: Any) -> tuple:
     """``(node or leaf, output index)`` of a ``next_edges`` entry that is not None."""
     return e if e.__class__ is tuple else (e, 0)
@@ -52,9 +55,9 @@ class Node:
     """
 
     __slots__ = (
-        "next_edges",        # per input: Node (its output 0), (Node, output index), leaf
-                             # Tensor, or None; a bare entry saves a tuple per edge
-        "needs_input_grad",  # per input: bool
+        "_next",             # the edges: a tuple with one entry per input, each a Node (its
+                             # output 0), (Node, output index), a leaf Tensor or None; or, for
+                             # one input, a bare Node or leaf (no tuple: 48 bytes less a node)
         "out_meta",          # per output: (shape, dtype)
         "_saved",            # saved Tensors or _SavedOutput entries; None once freed
         "_saved_ver",        # version of each saved entry at save time
@@ -84,6 +87,27 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    @property
+    def next_edges(self) -> tuple:
+        """One entry per input (see ``_next``), always as a tuple."""
+        e = self._next
+        return e if e.__class__ is tuple else (e,)
+
+    @next_edges.setter
+    def next_edges(self, edges: tuple) -> None:
+        self._next = edges
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """Per input: did it require grad at forward. Read off the edges (an input has an
+        edge exactly when it required grad), so no node stores it."""
+        e = self._next
+        if e.__class__ is not tuple:
+            return _TRUE1
+        if len(e) == 2:
+            return (e[0] is not None, e[1] is not None)
+        return tuple([c is not None for c in e])
 
     @property
     def next_functions(self) -> tuple:
@@ -119,11 +143,11 @@ class Node:
 
     # ---- saved tensors
     def _unpack_saved(self) -> tuple:
-        saved = self._saved
+        saved, vers = saved_entries(self)
         if saved is None:
             raise RuntimeError(FREED_MSG)
         out = []
-        for entry, ver in zip(saved, self._saved_ver):
+        for entry, ver in zip(saved, vers):
             if entry is None:
                 out.append(None)
                 continue
@@ -148,7 +172,7 @@ class Node:
     @property
     def saved_inputs(self) -> tuple:
         """Primitives: the inputs named by ``save_inputs``, in that order."""
-        saved = self._saved
+        saved = saved_entries(self)[0]
         if saved is not None and all(type(e) is not _SavedOutput for e in saved):
             return self._unpack_saved()
         return tuple(t for t, e in zip(self._unpack_saved(), saved)
@@ -157,11 +181,40 @@ class Node:
     @property
     def saved_outputs(self) -> tuple:
         """Primitives: the outputs named by ``save_outputs``, in that order."""
-        saved = self._saved
+        saved = saved_entries(self)[0]
         if saved is not None and len(saved) == 1:
             return self._unpack_saved()
         return tuple(t for t, e in zip(self._unpack_saved(), saved)
                      if type(e) is _SavedOutput)
+
+
+NO_SAVED = ()  # ``_saved`` of a node that saved nothing (the empty-tuple singleton)
+
+
+def saved_entries(node: Node) -> tuple:
+    """``(entries, versions)`` of what ``node`` saved, with a compact saved output expanded.
+
+    Compact form: a primitive that saved only its output 0 keeps the bare array in ``_saved``
+    (no entry object, tuple or version counter: about 180 bytes less per node). The output
+    has no version counter yet, so it is unmodified; ``new_version`` turns the node back into
+    the general form when the output gets one. The expansion made here is transient, and a
+    Tensor unpacked from it has a private counter."""
+    saved = node._saved
+    if saved is None or saved.__class__ is tuple:
+        return saved, node._saved_ver
+    return (_SavedOutput(saved, [0], 0, True),), (0,)
+
+
+def new_version(t: Any) -> list:
+    """Give ``t`` its version counter, ``[0]``, at its first need (an in-place write, a view,
+    detach). A node that saved ``t`` in compact form takes the same counter, so a later write
+    to ``t`` is still caught at backward."""
+    v = t._version = [0]
+    node = t.grad_fn
+    if node is not None and node._saved is t._data and t._out_idx == 0:
+        node._saved = (_SavedOutput(t._data, v, 0, True),)
+        node._saved_ver = (0,)
+    return v
 
 
 class NodeExtra:

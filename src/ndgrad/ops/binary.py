@@ -13,7 +13,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ..autograd import function as _fn_mod
+from ..autograd import _peephole
 from ..autograd.function import Primitive, _apply_scalar, _record, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
@@ -115,7 +115,7 @@ class AddScalar(Primitive):
         return grad
 
 
-_fn_mod._PASS_NODE[0] = AddScalar._backward_cls  # see function._PASS_NODE
+_peephole.PASS_NODE[0] = AddScalar._backward_cls  # bypassed when dead (_peephole)
 
 
 class Sub(Primitive):
@@ -205,7 +205,7 @@ class MulScalar(Primitive):
         return _tensor_of(grad._data * ctx.k)
 
 
-_fn_mod._SCALE_NODE[0] = MulScalar._backward_cls  # see function._SCALE_NODE
+_peephole.SCALE_NODE[0] = MulScalar._backward_cls  # folded when dead (_peephole)
 
 
 class Div(Primitive):

@@ -33,7 +33,7 @@ class Neg(Primitive):
 
 
 class Exp(Primitive):
-    _fold_scale = True  # see function._SCALE_NODE
+    _fold_scale = True  # may take in a dead x * c (autograd._peephole)
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -274,7 +274,7 @@ class Atanh(Primitive):
 
 
 class Tanh(Primitive):
-    _fold_scale = True  # see function._SCALE_NODE
+    _fold_scale = True  # may take in a dead x * c (autograd._peephole)
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -287,7 +287,7 @@ class Tanh(Primitive):
 class Sigmoid(Primitive):
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
 
-    _fold_scale = True  # see function._SCALE_NODE
+    _fold_scale = True  # may take in a dead x * c (autograd._peephole)
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -315,7 +315,7 @@ class Sigmoid(Primitive):
 
 
 class Relu(Primitive):
-    _fold_scale = True  # see function._SCALE_NODE
+    _fold_scale = True  # may take in a dead x * c (autograd._peephole)
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
