@@ -17,8 +17,6 @@ from .. import _backend
 from .._backend import ndarray
 from .._tensor import Tensor
 from . import anomaly_mode
-from .grad_mode import grad_enabled as _grad_on
-from .grad_mode import no_grad
 from ._peephole import DEAD_BARE as _DEAD_BARE
 from ._peephole import DEAD_IN_TUPLE as _DEAD_IN_TUPLE
 from ._peephole import PASS_NODE as _PASS_NODE
@@ -26,6 +24,8 @@ from ._peephole import SCALE_NODE as _SCALE_NODE
 from ._peephole import TWINS as _TWINS
 from ._peephole import refs as _refs
 from ._peephole import scaled_twin
+from .grad_mode import grad_enabled as _grad_on
+from .grad_mode import no_grad
 from .graph import FREED_MSG, NO_SAVED, Node, _SavedOutput, new_version
 
 _generic = _backend.generic
