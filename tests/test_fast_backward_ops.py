@@ -305,6 +305,26 @@ def test_amax_max_all_ties_split_evenly(op, dims, dtype):
     assert gradcheck(f, (xs,)) and gradgradcheck(f, (xs,))
 
 
+@pytest.mark.parametrize("rows", [
+    [[1.0, 2.0, 0.5], [4.0, 3.0, 1.0]],             # no ties: one hit per slice
+    [[np.nan, 1.0, 2.0], [5.0, 5.0, 1.0]],          # as many hits as slices, but a NaN
+    [[2.0, 2.0, 0.0], [1.0, 7.0, 7.0]],             # ties in every slice
+], ids=["no_ties", "nan_and_tie", "all_ties"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_amax_hit_count_shortcut_matches_the_general_rule(rows, dtype):
+    # the array rule counts hits once over the whole mask and skips the per-slice count
+    # only when every slice has exactly one; a NaN slice (no hit) beside a tie must not pass
+    xa = np.array(rows, dtype)
+    w = ng.tensor(np.array([1.5, -2.0], dtype))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fast = _check_paths(lambda x: (ng.amax(x, 1) * w).sum(), t(xa, dtype=dtype), rtol=0)
+    hit = xa == np.max(xa, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = hit * (w.numpy()[:, None] / hit.sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(fast[0], want.astype(dtype))
+
+
 @pytest.mark.parametrize("op", ["var", "std"])
 @pytest.mark.parametrize("dim,keepdim", [(1, False), ((0, 2), True), (None, False)])
 def test_var_std_fast_path(op, dim, keepdim):
@@ -424,3 +444,23 @@ def test_pow_scalar_fast_path(c):
     xa = x.detach().numpy()
     np.testing.assert_allclose(fast[0], w.numpy() * c * xa ** (c - 1), rtol=1e-13)
     assert gradcheck(lambda x: x ** c, (x,)) and gradgradcheck(lambda x: x ** c, (x,))
+
+
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (1, False), ((0, 2), True), (-1, True)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean_node_has_the_bits_of_sum_then_divide(dim, keepdim, dtype):
+    # mean is one primitive (MeanBackward0/1); forward and gradient equal the composite
+    xa = np.random.default_rng(5).standard_normal((3, 5, 7)).astype(dtype)
+    a, b = t(xa, dtype=dtype), t(xa, dtype=dtype)
+    y = ng.mean(a, dim, keepdim=keepdim)
+    n = xa.size if dim is None else int(np.prod([xa.shape[d] for d in np.atleast_1d(dim)]))
+    z = ng.sum(b, dim, keepdim=keepdim) / n
+    assert type(y.grad_fn).__name__ == ("MeanBackward0" if dim is None else "MeanBackward1")
+    np.testing.assert_array_equal(y.detach().numpy(), z.detach().numpy())
+    w = _w(y.shape)
+    (y * w).sum().backward()
+    (z * w).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    assert a.grad.dtype == dtype
+    assert gradcheck(lambda x: ng.mean(x, dim, keepdim=keepdim), (t(xa[:2, :3, :2]),))
+    assert gradgradcheck(lambda x: ng.mean(x, dim, keepdim=keepdim) ** 2, (t(xa[:2, :3, :2]),))

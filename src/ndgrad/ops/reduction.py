@@ -13,7 +13,7 @@ from .. import _backend, _dtypes
 from .._backend import array_module, ndarray, np
 from .._errors import shape_error
 from .._tensor import Tensor
-from ..autograd.function import Primitive, _tensor_of
+from ..autograd.function import Primitive, _as_array, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_input, float_rule, kept_dims, to_tensor
 from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape, shape_arg
@@ -90,7 +90,16 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
          axis: Any = None, keepdims: bool | None = None) -> Tensor:
-    """Arithmetic mean over ``dim`` (composite: sum / count)."""
+    """Arithmetic mean over ``dim`` (one node: sum / count)."""
+    if type(input) is Tensor and dtype is None and axis is None and keepdims is None and \
+            input._data.dtype.kind == "f" and input._data.size:  # the common call, directly
+        a = input._data
+        nd = a.ndim
+        if dim is None:
+            return MeanAll.apply(input, dims=None, keepdim=bool(keepdim), count=a.size)
+        if type(dim) is int and nd and -nd <= dim < nd:
+            d = dim % nd
+            return Mean.apply(input, dims=(d,), keepdim=bool(keepdim), count=a.shape[d])
     input = to_tensor(input)
     if input._data.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError(
@@ -101,8 +110,42 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     count = 1
     for i in (range(len(shape)) if dims is None else dims):
         count *= shape[i]
-    s = sum(input, dims, keepdim_of(keepdim, keepdims), dtype=dtype)
+    kd = keepdim_of(keepdim, keepdims)
+    if count and dtype is None and input._data.dtype.kind == "f":
+        op = MeanAll if dims is None else Mean
+        return op.apply(input, dims=dims, keepdim=kd, count=count)
+    s = sum(input, dims, kd, dtype=dtype)
     return s / count if count else s * float("nan")
+
+
+class Mean(Primitive):
+    """sum / count over ``dims`` in one node (the rule is the upstream gradient / count,
+    broadcast back): the same bits as the sum-then-divide composite, one node fewer."""
+
+    _ctx_slots = ("in_shape", "dims", "keepdim", "count")
+    _node_name = "MeanBackward1"
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, count: int) -> Any:
+        ctx.in_shape, ctx.dims, ctx.keepdim, ctx.count = x.shape, dims, keepdim, count
+        s = _add_reduce(x, dims, None, None, keepdim) if type(x) is ndarray else \
+            x.sum(axis=dims, keepdims=keepdim)
+        return array_module(x).true_divide(s, count, out=s if s.ndim else None)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if not _grad_on():
+            g = _as_array(grad._data / ctx.count)  # a 0-d result comes back as a scalar
+            if not ctx.keepdim and ctx.dims is not None and g.ndim:
+                g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
+            return _tensor_of(_backend.broadcast_to(g, ctx.in_shape))
+        if not ctx.keepdim:
+            grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
+        return (grad / ctx.count).broadcast_to(ctx.in_shape)
+
+
+class MeanAll(Mean):
+    _node_name = "MeanBackward0"  # PyTorch's name for the mean of every element
 
 
 
@@ -202,8 +245,13 @@ class Amax(Primitive):
             xp = array_module(a)
             hit = xp.equal(a, yd)
             dims = ctx.dims
-            cnt = xp.count_nonzero(hit) if dims is None else \
-                xp.count_nonzero(hit, axis=dims, keepdims=True)
+            cnt = xp.count_nonzero(hit)  # one pass, far cheaper than a count per slice
+            if dims is None:
+                return _tensor_of(xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype)))
+            if cnt == yd.size and not xp.isnan(yd).any():
+                # no ties: every slice has its one hit (a NaN slice has none), so g / 1
+                return _tensor_of(xp.multiply(hit, g, dtype=a.dtype))
+            cnt = xp.count_nonzero(hit, axis=dims, keepdims=True)
             return _tensor_of(xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype)))
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
