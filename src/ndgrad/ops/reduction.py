@@ -281,13 +281,14 @@ class MinAll(Amin):
 class MaxDim(Primitive):
     """``max(input, dim)`` -> (values, indices); the gradient goes to the returned index only."""
 
-    _ctx_slots = ("idx", "dim", "keepdim", "in_shape")
+    _ctx_slots = ("idx", "dim", "keepdim", "in_shape", "flat")
 
     _node_name = "MaxBackward0"
 
     @staticmethod
     def forward(ctx: Any, x: Any, dim: int, keepdim: bool, op: str) -> Any:
         xp = array_module(x)
+        flat = None
         if x.ndim == 0:
             idx = xp.zeros((), dtype=_dtypes.int64)
             val = x.copy()
@@ -304,6 +305,7 @@ class MaxDim(Primitive):
             if not keepdim:
                 idx, val = idx.squeeze(dim), val.squeeze(dim)
         ctx.idx, ctx.dim, ctx.keepdim, ctx.in_shape = idx, dim, keepdim, x.shape
+        ctx.flat = flat  # the flat positions, when found along the last axis: the rule's too
         return val, idx.astype(_dtypes.int64, copy=False)
 
     @staticmethod
@@ -312,21 +314,23 @@ class MaxDim(Primitive):
         if not shape:
             return grad
         xp = array_module(idx)
-        if not ctx.keepdim:
-            grad = grad.unsqueeze(dim)
-            idx = xp.expand_dims(idx, dim)
         if not _grad_on():  # no graph: scatter the gradient into zeros at the indices
             g = grad._data
             out = xp.zeros(shape, g.dtype)
-            if dim == len(shape) - 1 and type(out) is ndarray and out.size:
-                # along the last axis: one flat index per slice (row * n + idx), a plain
-                # 1-D scatter instead of put_along_axis's fancy-index tuple
-                flat = xp.arange(0, out.size, shape[dim])
-                flat += idx.reshape(-1)
+            flat = ctx.flat
+            if flat is not None and type(out) is ndarray:
+                # along the last axis: the forward's flat index per slice (row * n + idx),
+                # a plain 1-D scatter instead of put_along_axis's fancy-index tuple
                 out.reshape(-1)[flat] = g.reshape(-1)
-            else:
+            elif ctx.keepdim:
                 xp.put_along_axis(out, idx, g, axis=dim)
+            else:
+                xp.put_along_axis(out, xp.expand_dims(idx, dim), xp.expand_dims(g, dim),
+                                  axis=dim)
             return _tensor_of(out)
+        if not ctx.keepdim:
+            grad = grad.unsqueeze(dim)
+            idx = xp.expand_dims(idx, dim)
         pos = xp.arange(shape[dim]).reshape((-1,) + (1,) * (len(shape) - 1 - dim))
         return grad * Tensor._make(pos == idx)  # a constant one-hot mask along dim
 
