@@ -311,3 +311,55 @@ def test_0d_results_hold_arrays_not_numpy_scalars(rg):
     for r in results:
         assert type(r._data) is np.ndarray, r
         assert type(r.detach().numpy()) is np.ndarray
+
+
+@pytest.mark.parametrize("make", [
+    lambda x, y: ng.sign(x), lambda x, y: ng.floor(x), lambda x, y: x ** 0,
+    lambda x, y: ng.maximum(x, y), lambda x, y: ng.minimum(x, y),
+    lambda x, y: ng.clamp(x, -0.5, 0.5), lambda x, y: ng.clamp(x, max=0.5),
+    lambda x, y: ng.clamp(x, min=-0.5),
+], ids=["sign", "floor", "pow0", "maximum", "minimum", "clamp", "clamp_max", "clamp_min"])
+@pytest.mark.parametrize("graph", [False, True], ids=["no_graph", "create_graph"])
+def test_inf_and_nan_upstream_gradients_give_zero_where_the_op_is_flat(make, graph):
+    # PyTorch selects (masked fill / zeros), it never multiplies by a 0/1 mask: where the
+    # local derivative is 0 the gradient is 0 even for an inf or NaN upstream gradient
+    x = ng.tensor([-1.0, 0.2, 0.9, 2.0], dtype=ng.float64, requires_grad=True)
+    y = ng.tensor([0.0, 1.0, 0.0, 3.0], dtype=ng.float64, requires_grad=True)
+    out = make(x, y)
+    up = ng.tensor([np.inf, -np.inf, np.nan, np.inf], dtype=ng.float64)
+    used = [t for t in (x, y) if any(t is s for s in _inputs_of(out))]
+    grads = ng.autograd.grad(out, used, up, create_graph=graph, allow_unused=True)
+    # the same with a finite upstream gradient says where the derivative is 0
+    ref = ng.autograd.grad(make(x, y), used, ng.ones(4, dtype=ng.float64), allow_unused=True)
+    for g, r in zip(grads, ref, strict=True):
+        flat = r.detach().numpy() == 0
+        assert flat.any()
+        np.testing.assert_array_equal(g.detach().numpy()[flat], 0.0)
+
+
+def _inputs_of(t):
+    leaves, stack = [], [t.grad_fn]
+    while stack:
+        n = stack.pop()
+        for e in n.next_edges:
+            c = e[0] if type(e) is tuple else e
+            if isinstance(c, ng.Tensor):
+                leaves.append(c)
+            elif c is not None:
+                stack.append(c)
+    return leaves
+
+
+def test_pow_at_zero_warns_nothing_and_gives_inf_as_pytorch():
+    import warnings
+
+    x = ng.tensor([0.0, 1.0], dtype=ng.float64, requires_grad=True)
+    e = ng.tensor([0.5, 0.5], dtype=ng.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any NumPy RuntimeWarning fails the test
+        (x ** e).sum().backward()
+        y = x.detach().requires_grad_()
+        z = y ** -1.0
+        z.sum().backward()
+    assert np.isinf(x.grad.numpy()[0]) and x.grad.numpy()[1] == 0.5
+    assert np.isinf(z.detach().numpy()[0]) and y.grad.numpy()[1] == -1.0

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._backend import array_module
+from .._backend import array_module, np
 from .._tensor import Tensor
 from ..autograd import _peephole
 from ..autograd.function import Primitive, _apply_scalar, _record, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
-from ._common import float_input, pair, promote_int, to_tensor
+from ._common import float_input, pair, promote_int, to_tensor, zeros_rule
 from ._common import scalar_operand as _k
 from ._shape_utils import broadcast_shapes
 from .unary import log
@@ -268,13 +268,19 @@ class RDivScalar(Primitive):
         return grad * (-ctx.c) / (x * x)
 
 
+def _quiet_pow() -> Any:
+    """0 ** negative is inf (as in PyTorch), without NumPy's divide-by-zero warning."""
+    return np.errstate(divide="ignore")
+
+
 class Pow(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_inputs(0, 1)
         if ctx.needs_input_grad[1]:
             ctx.save_outputs(0)  # x ** y again in the exponent's rule (as PyTorch's result)
-        return x ** y
+        with _quiet_pow():
+            return x ** y
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -300,7 +306,8 @@ def _pow_grads(xp: Any, g: Any, a: Any, b: Any, out: Any, n: tuple) -> tuple:
     gx = gy = None
     if n[0]:
         t = b - 1
-        xp.power(a, t, out=t)
+        with _quiet_pow():
+            xp.power(a, t, out=t)
         t *= b
         t *= g
         gx = _make(t)
@@ -332,14 +339,15 @@ class PowScalar(Primitive):
         ctx.save_inputs(0)
         if c == 3 and x.dtype.kind == "f":
             return x * x * x  # as PyTorch's CPU kernel (and ~6x faster than NumPy's pow)
-        return x ** c
+        with _quiet_pow():
+            return x ** c
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         c = ctx.c
-        if c == 0:
-            return grad * 0
+        if c == 0:  # zeros, as PyTorch (not grad * 0: an inf upstream gradient gives 0)
+            return zeros_rule(grad)
         if c == 1:
             return grad
         if c == 2:
@@ -347,7 +355,8 @@ class PowScalar(Primitive):
         g, a = grad._data, x._data
         if not _grad_on() and a.ndim and g.shape == a.shape and g.dtype is a.dtype and (
                 a.dtype.kind == "f"):
-            t = a ** (c - 1)  # no graph: one fresh temporary, scaled in place
+            with _quiet_pow():
+                t = a ** (c - 1)  # no graph: one fresh temporary, scaled in place
             t *= g
             t *= c
             return _make(t)

@@ -41,16 +41,20 @@ class Minimum(Primitive):
 
 
 def _split(grad: Tensor, wins: Tensor, tie: Tensor, n: tuple) -> tuple:
+    """The gradient to the winner, half to each on a tie, zero (selected, never multiplied:
+    an inf or NaN upstream gradient stays out of the loser's, as in PyTorch) elsewhere."""
     g = grad._data
     if not _grad_on() and fr.can_select(g) and not tie._data.any():  # arrays, no tie
         xp = array_module(g)
         gx = fr.select(xp, wins._data, g)
-        return (_make(gx) if n[0] else None), (_make(g - gx) if n[1] else None)
+        gy = fr.unselect(xp, g, gx) if n[1] else None
+        return (_make(gx) if n[0] else None), (_make(gy) if n[1] else None)
     if tie.any():  # tie: each input gets half the gradient (PyTorch's rule)
-        gx = grad * where(tie, 0.5, wins.to(grad.dtype))
-    else:
-        gx = where(wins, grad, 0.0)
-    return (gx if n[0] else None), (grad - gx if n[1] else None)
+        grad = where(tie, grad * 0.5, grad)
+        return ((where(wins | tie, grad, 0.0) if n[0] else None),
+                (where(wins, 0.0, grad) if n[1] else None))
+    return ((where(wins, grad, 0.0) if n[0] else None),
+            (where(wins, 0.0, grad) if n[1] else None))
 
 
 def maximum(input: Any, other: Any) -> Tensor:
@@ -118,24 +122,28 @@ class Clamp(Primitive):
         if (not _grad_on() and a.ndim and g.shape == a.shape and g.dtype is a.dtype
                 and a.dtype.kind == "f" and (lo is None or hi is None or lo <= hi)):
             # no graph: the 0/1 mask written straight into the result, scaled in place
+            # no graph: the gradient selected where it passes (never multiplied by the mask:
+            # an inf upstream gradient gives 0, not NaN, outside, as in PyTorch)
             xp = array_module(a)
-            out = xp.empty_like(g)
             if lo is None:
-                xp.less_equal(a, hi, out=out)
+                keep = xp.less_equal(a, hi)
             elif hi is None:
-                xp.greater_equal(a, lo, out=out)
+                keep = xp.greater_equal(a, lo)
             else:
-                xp.equal(ctx.saved_tensors[1]._data, a, out=out)
-            out *= g
-            return _make(out)
+                keep = xp.equal(ctx.saved_tensors[1]._data, a)
+            if fr.can_select(g):
+                return _make(fr.select(xp, keep, g))
+            return _make(xp.where(keep, g, xp.zeros((), g.dtype)))
         # on a bound the gradient passes (PyTorch: where min <= x <= max)
         if lo is None:
-            return grad * (x <= hi)
-        if hi is None:
-            return grad * (x >= lo)
-        if lo <= hi:
-            return grad * (ctx.saved_tensors[1] == x)  # out == x exactly when lo <= x <= hi
-        return grad * ((x >= lo) & (x <= hi))
+            keep = x <= hi
+        elif hi is None:
+            keep = x >= lo
+        elif lo <= hi:
+            keep = ctx.saved_tensors[1] == x  # out == x exactly when lo <= x <= hi
+        else:
+            keep = (x >= lo) & (x <= hi)
+        return where(keep, grad, 0.0)
 
 
 def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:

@@ -11,7 +11,7 @@ from .._backend import array_module, ndarray, np
 from .._tensor import Tensor
 from ..autograd.function import _OUT0, Primitive, _apply_one
 from . import _fast_rules as fr
-from ._common import float_input, to_tensor
+from ._common import float_input, to_tensor, zeros_rule
 from ._fast_rules import fast
 from .grad_rules import sigmoid_backward, tanh_backward, threshold_backward
 
@@ -347,7 +347,7 @@ class Abs(Primitive):
 class _PiecewiseConstant(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad * 0  # zero almost everywhere; PyTorch takes 0 at the jumps too
+        return zeros_rule(grad)  # zero almost everywhere; PyTorch takes 0 at the jumps too
 
 
 class Sign(_PiecewiseConstant):
