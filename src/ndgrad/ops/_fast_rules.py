@@ -131,6 +131,12 @@ def d_atanh(xp: Any, g: Any, a: Any) -> Any:  # g / (1 - x**2)
 _INT = {2: "int16", 4: "int32", 8: "int64"}
 
 
+def int_of(dt: Any) -> Any:
+    """The integer dtype of float dtype ``dt``'s width (for bit-level selects), or None."""
+    name = _INT.get(dt.itemsize) if dt.kind == "f" else None
+    return None if name is None else _np.dtype(name)
+
+
 def can_select(*arrays: Any) -> bool:
     """``select`` applies: float arrays of one dtype, not all 0-d."""
     dt = arrays[0].dtype
