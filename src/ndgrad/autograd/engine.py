@@ -174,7 +174,8 @@ def _prune(roots: list, targets: set) -> dict:
     for n in needed:
         if isinstance(n, Tensor):
             continue
-        for c in n.next_edges:  # (the property: always a tuple)
+        e = n._next
+        for c in e if e.__class__ is tuple else (e,):
             if c.__class__ is tuple:
                 c = c[0]
             if c is not None and c in needed:
@@ -344,7 +345,9 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                         if pos_list is not None and g is not None:
                             for pos in pos_list:
                                 result[pos] = g
-                edges = n.next_edges  # (the property: always a tuple)
+                edges = n._next
+                if edges.__class__ is not tuple:
+                    edges = (edges,)
                 if pruned:
                     live = _live(edges, deps)
                     if not any(live):
@@ -467,7 +470,8 @@ def _live_outputs(nodes: list) -> dict:
 
 
 def _check_count(n: Node, outs: tuple) -> tuple:
-    n_in = len(n.next_edges)
+    e = n._next
+    n_in = len(e) if e.__class__ is tuple else 1
     if len(outs) > n_in and all(o is None for o in outs[n_in:]):
         return outs[:n_in]
     raise RuntimeError(f"function {type(n).__name__} returned an incorrect number of "
@@ -496,7 +500,8 @@ def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
         raise
     if type(outs) is not tuple:
         outs = tuple(outs) if isinstance(outs, list) else (outs,)
-    if len(outs) != len(n.next_edges):
+    e = n._next
+    if len(outs) != (len(e) if e.__class__ is tuple else 1):
         outs = _check_count(n, outs)
     if not fn._primitive:
         fwd_types = n.__dict__.get("_arg_is_tensor")

@@ -339,8 +339,10 @@ class PowScalar(Primitive):
         ctx.save_inputs(0)
         if c == 3 and x.dtype.kind == "f":
             return x * x * x  # as PyTorch's CPU kernel (and ~6x faster than NumPy's pow)
-        with _quiet_pow():
-            return x ** c
+        if c < 0:
+            with _quiet_pow():
+                return x ** c
+        return x ** c
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -355,7 +357,10 @@ class PowScalar(Primitive):
         g, a = grad._data, x._data
         if not _grad_on() and a.ndim and g.shape == a.shape and g.dtype is a.dtype and (
                 a.dtype.kind == "f"):
-            with _quiet_pow():
+            if c < 1:
+                with _quiet_pow():
+                    t = a ** (c - 1)
+            else:
                 t = a ** (c - 1)  # no graph: one fresh temporary, scaled in place
             t *= g
             t *= c
