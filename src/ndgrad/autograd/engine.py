@@ -194,6 +194,7 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
     every live tensor along the path (Chainer's ``retain_grad``).
     """
     captures: dict = {}  # (node, idx) of a non-leaf input -> position(s) in inputs
+    pruned = False
     leaf_targets: dict = {}
     anomaly = anomaly_mode._state.enabled
     if inputs is None and len(roots) == 1 and not retain_path:
@@ -223,7 +224,19 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
             else:
                 captures.setdefault((t.grad_fn, t._out_idx), []).append(pos)
                 targets.add(t.grad_fn)
-        deps = _prune(root_keys, targets)
+        deps = None
+        if not captures and not retain_path:
+            # only leaves asked for: when every leaf the roots reach is one of them, every node
+            # reached leads to one (each node has an edge, and edges end at leaves), so one
+            # discovery pass gives the pruned counts and no edge needs a liveness test
+            deps = _discover(root_keys)
+            for k in deps:
+                if (k.__class__ is Tensor or isinstance(k, Tensor)) and k not in leaf_targets:
+                    deps = None
+                    break
+        pruned = deps is None
+        if pruned:
+            deps = _prune(root_keys, targets)
     else:
         deps = _discover(root_keys, skip_leaves=accumulate and not retain_path and not anomaly)
     result: list = [None] * (len(inputs) if inputs is not None else 0)
@@ -240,13 +253,13 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
 
     ready = [k for k in dict.fromkeys(root_keys) if deps.get(k) == 0]
     return _execute(deps, buffers, ready, keep_graph, create_graph, inputs, accumulate,
-                    retain_path, captures, leaf_targets, result, anomaly)
+                    retain_path, captures, leaf_targets, result, anomaly, None, pruned)
 
 
 def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
              create_graph: bool, inputs: list | None, accumulate: bool, retain_path: bool,
              captures: dict, leaf_targets: dict, result: list, anomaly: bool,
-             root: Any = None) -> list:
+             root: Any = None, pruned: bool = False) -> list:
     """Run the nodes from the ready stack until every gradient has arrived (steps 2-5).
 
     ``deps=None`` (one root, accumulating into leaves): the counts are found from ``root`` only
@@ -259,7 +272,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
     set_grad_flag(create_graph)
     # the short path below: no hooks on the node, no capture of non-leaf inputs' grads
     simple = not retain_path and not anomaly and not captures
-    pruned = inputs is not None  # deps is exact: only nodes in it may run
+    # pruned: deps holds only the nodes that lead to the inputs, and edges out of it are dead
     old = None
     try:
         while ready:
