@@ -115,6 +115,46 @@ def test_grad_only_runs_needed_subgraph():
     assert gx.item() == 2.0 and ran == []
 
 
+@pytest.mark.parametrize("ask", ["x", "w", "xw", "wx", "xx"])
+def test_grad_on_every_reached_leaf_or_a_subset_gives_the_same_numbers(ask):
+    # all reached leaves asked for: one discovery pass replaces the pruning pass; a subset:
+    # the pruning pass; either way the numbers are the same and unasked branches never run
+    ran = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            ran.append(True)
+            return g
+
+    x = ng.tensor([1.5, -0.5], dtype=ng.float64, requires_grad=True)
+    w = ng.tensor([2.0, 3.0], dtype=ng.float64, requires_grad=True)
+    y = (Probe.apply(w) * ng.tanh(x) + x * x).sum() + (w ** 2).sum()
+    leaves = {"x": x, "w": w}
+    ins = [leaves[c] for c in ask]
+    got = ng.autograd.grad(y, ins, retain_graph=True)
+    t = np.tanh(x.detach().numpy())
+    want = {"x": w.detach().numpy() * (1 - t * t) + 2 * x.detach().numpy(),
+            "w": t + 2 * w.detach().numpy()}
+    for c, g in zip(ask, got, strict=True):
+        np.testing.assert_allclose(g.numpy(), want[c], rtol=1e-12)
+    assert ran == ([True] if "w" in ask else [])
+
+
+def test_grad_of_a_leaf_with_respect_to_itself_and_an_unreached_input():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    z = ng.tensor([3.0], requires_grad=True)
+    (g,) = ng.autograd.grad(x, x, ng.tensor([4.0, 5.0]))
+    np.testing.assert_array_equal(g.numpy(), [4.0, 5.0])
+    gx, gz = ng.autograd.grad((x * 3).sum(), [x, z], allow_unused=True)
+    np.testing.assert_array_equal(gx.numpy(), [3.0, 3.0])
+    assert gz is None
+
+
 def test_backward_inputs_restricts_accumulation():
     x = ng.tensor([1.0], requires_grad=True)
     w = ng.tensor([2.0], requires_grad=True)
