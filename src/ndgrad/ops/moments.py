@@ -19,7 +19,7 @@ _INF = float("inf")
 class Var(Primitive):
     """sum((x - mean)^2) / (N - correction) over ``dims``."""
 
-    _ctx_slots = ("dims", "keepdim", "scale")
+    _ctx_slots = ("dims", "keepdim", "scale", "mean")
 
     @staticmethod
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
@@ -28,14 +28,16 @@ class Var(Primitive):
         n = _count(x.shape, dims)
         denom = n - correction if n > correction else 0
         ctx.scale = 1.0 / denom if denom else float("inf")  # 0 dof: nan/inf as PyTorch
-        d = x - x.mean(axis=dims, keepdims=True) if n else x.copy()
+        # the mean (reduced-shape, small) is kept: the array rule re-centres x with it
+        ctx.mean = m = x.mean(axis=dims, keepdims=True) if n else None
+        d = x - m if n else x.copy()
         d *= d
         return d.sum(axis=dims, keepdims=keepdim) * ctx.scale
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        d = _centred(x, grad, ctx.dims)
+        d = _centred(x, grad, ctx.mean)
         if d is not None:
             (g,) = kept_dims(ctx, x.shape, grad._data)
             d *= g * (2 * ctx.scale)
@@ -45,14 +47,15 @@ class Var(Primitive):
         return (x - x.mean(ctx.dims, keepdim=True)) * (grad * (2 * ctx.scale))
 
 
-def _centred(x: Tensor, grad: Tensor, dims: Any) -> Any:
-    """``x - mean(x)`` over the reduced dims as a fresh array, to be scaled in place by the
-    (small) keepdim-shaped factor: the no-graph path of var's and std's rules. None when a
-    graph is being built (or for 0-d, empty, non-float or mixed-dtype inputs)."""
+def _centred(x: Tensor, grad: Tensor, mean: Any) -> Any:
+    """``x - mean`` (the forward's mean over the reduced dims) as a fresh array, to be scaled
+    in place by the (small) keepdim-shaped factor: the no-graph path of var's and std's
+    rules. None when a graph is being built (or for 0-d, empty, non-float or mixed-dtype
+    inputs)."""
     a, g = x._data, grad._data
     if _grad_on() or not a.ndim or not a.size or a.dtype.kind != "f" or g.dtype is not a.dtype:
         return None
-    return a - a.mean(axis=dims, keepdims=True)
+    return a - mean
 
 
 class Std(Primitive):
@@ -69,7 +72,7 @@ class Std(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, y = ctx.saved_tensors
-        d = _centred(x, grad, ctx.dims)
+        d = _centred(x, grad, ctx.mean)
         if d is not None:
             g, ya = kept_dims(ctx, x.shape, grad._data, y._data)
             ya = array_module(ya).where(ya == 0, _INF, ya)  # std 0: gradient 0, as PyTorch
