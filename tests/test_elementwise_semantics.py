@@ -363,3 +363,18 @@ def test_pow_at_zero_warns_nothing_and_gives_inf_as_pytorch():
         z.sum().backward()
     assert np.isinf(x.grad.numpy()[0]) and x.grad.numpy()[1] == 0.5
     assert np.isinf(z.detach().numpy()[0]) and y.grad.numpy()[1] == -1.0
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+@pytest.mark.parametrize("graph", [False, True], ids=["no_graph", "create_graph"])
+def test_maximum_minimum_with_nan_give_both_inputs_the_gradient_as_pytorch(op, graph):
+    # PyTorch masks an input's gradient only where it loses (x < y for maximum's x); a
+    # comparison with NaN is False, so at a NaN both inputs get the full gradient
+    x = ng.tensor([np.nan, 1.0, 2.0, 3.0], dtype=ng.float64, requires_grad=True)
+    y = ng.tensor([0.0, np.nan, 2.0, 1.0], dtype=ng.float64, requires_grad=True)
+    w = ng.tensor([1.0, 2.0, 4.0, 8.0], dtype=ng.float64)
+    gx, gy = ng.autograd.grad((getattr(ng, op)(x, y) * w).sum(), [x, y], create_graph=graph)
+    win = [1.0, 1.0, 0.5, 1.0 if op == "maximum" else 0.0]
+    lose = [1.0, 1.0, 0.5, 0.0 if op == "maximum" else 1.0]
+    np.testing.assert_array_equal(gx.detach().numpy(), np.array(win) * w.numpy())
+    np.testing.assert_array_equal(gy.detach().numpy(), np.array(lose) * w.numpy())

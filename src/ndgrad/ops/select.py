@@ -25,7 +25,7 @@ class Maximum(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, y = ctx.saved_tensors
-        return _split(grad, x > y, x == y, ctx.needs_input_grad)
+        return _split(grad, x, y, ctx.needs_input_grad, "less")
 
 
 class Minimum(Primitive):
@@ -37,24 +37,36 @@ class Minimum(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, y = ctx.saved_tensors
-        return _split(grad, x < y, x == y, ctx.needs_input_grad)
+        return _split(grad, x, y, ctx.needs_input_grad, "greater")
 
 
-def _split(grad: Tensor, wins: Tensor, tie: Tensor, n: tuple) -> tuple:
-    """The gradient to the winner, half to each on a tie, zero (selected, never multiplied:
-    an inf or NaN upstream gradient stays out of the loser's, as in PyTorch) elsewhere."""
-    g = grad._data
-    if not _grad_on() and fr.can_select(g) and not tie._data.any():  # arrays, no tie
-        xp = array_module(g)
-        gx = fr.select(xp, wins._data, g)
-        gy = fr.unselect(xp, g, gx) if n[1] else None
-        return (_make(gx) if n[0] else None), (_make(gy) if n[1] else None)
+def _split(grad: Tensor, x: Tensor, y: Tensor, n: tuple, loses: str) -> tuple:
+    """PyTorch's rule for maximum (``loses`` is "less") and minimum ("greater"): each input
+    gets the gradient, halved where x == y, zeroed where it loses (``x loses y`` for x,
+    ``y loses x`` for y). A NaN loses nowhere, so both inputs get the full gradient there, as
+    in PyTorch. Zeros are selected, never multiplied: an inf or NaN upstream gradient stays
+    out of the loser's."""
+    g, a, b = grad._data, x._data, y._data
+    xp = array_module(g)
+    cmp = getattr(xp, loses)
+    if not _grad_on() and fr.can_select(g):
+        m = xp.equal(a, b)
+        if not m.any():  # arrays, no tie: one mask buffer, reused for each input
+            gx = gy = None
+            if n[0]:
+                cmp(a, b, out=m)
+                xp.logical_not(m, out=m)
+                gx = _make(fr.select(xp, m, g))
+            if n[1]:
+                cmp(b, a, out=m)
+                xp.logical_not(m, out=m)
+                gy = _make(fr.select(xp, m, g))
+            return gx, gy
+    tie = x == y
     if tie.any():  # tie: each input gets half the gradient (PyTorch's rule)
         grad = where(tie, grad * 0.5, grad)
-        return ((where(wins | tie, grad, 0.0) if n[0] else None),
-                (where(wins, 0.0, grad) if n[1] else None))
-    return ((where(wins, grad, 0.0) if n[0] else None),
-            (where(wins, 0.0, grad) if n[1] else None))
+    return ((where(_make(cmp(a, b)), 0.0, grad) if n[0] else None),
+            (where(_make(cmp(b, a)), 0.0, grad) if n[1] else None))
 
 
 def maximum(input: Any, other: Any) -> Tensor:
