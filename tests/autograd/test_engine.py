@@ -95,8 +95,8 @@ def test_constant_ops_can_backward_twice():
     assert x.grad.item() == 2.0
 
 
-def test_grad_only_runs_needed_subgraph():
-    ran = []
+def _probe(ran: list) -> type:
+    """An identity Function that records each time its backward runs."""
 
     class Probe(Function):
         @staticmethod
@@ -108,6 +108,12 @@ def test_grad_only_runs_needed_subgraph():
             ran.append(True)
             return g
 
+    return Probe
+
+
+def test_grad_only_runs_needed_subgraph():
+    ran = []
+    Probe = _probe(ran)
     x = ng.tensor([1.0], requires_grad=True)
     w = ng.tensor([1.0], requires_grad=True)
     y = Probe.apply(w) + x * 2
@@ -120,17 +126,7 @@ def test_grad_on_every_reached_leaf_or_a_subset_gives_the_same_numbers(ask):
     # all reached leaves asked for: one discovery pass replaces the pruning pass; a subset:
     # the pruning pass; either way the numbers are the same and unasked branches never run
     ran = []
-
-    class Probe(Function):
-        @staticmethod
-        def forward(ctx, a):
-            return a * 1
-
-        @staticmethod
-        def backward(ctx, g):
-            ran.append(True)
-            return g
-
+    Probe = _probe(ran)
     x = ng.tensor([1.5, -0.5], dtype=ng.float64, requires_grad=True)
     w = ng.tensor([2.0, 3.0], dtype=ng.float64, requires_grad=True)
     y = (Probe.apply(w) * ng.tanh(x) + x * x).sum() + (w ** 2).sum()
