@@ -212,8 +212,9 @@ def new_version(t: Any) -> list:
     v = t._version = [0]
     node = t.grad_fn
     if node is not None and node._saved is t._data and t._out_idx == 0:
-        node._saved = (_SavedOutput(t._data, v, 0, True),)
+        # versions first: readers take _saved, then _saved_ver only for the general form
         node._saved_ver = (0,)
+        node._saved = (_SavedOutput(t._data, v, 0, True),)
     return v
 
 
