@@ -252,7 +252,8 @@ class Amax(Primitive):
                 # no ties: every slice has its one hit (a NaN slice has none), so g / 1
                 return _tensor_of(xp.multiply(hit, g, dtype=a.dtype))
             cnt = xp.count_nonzero(hit, axis=dims, keepdims=True)
-            return _tensor_of(xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype)))
+            with np.errstate(divide="ignore", invalid="ignore"):  # a NaN slice: 0 hits, NaN
+                return _tensor_of(xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype)))
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
