@@ -385,3 +385,55 @@ def test_leaf_with_hook_at_the_end_of_a_chain_sees_the_summed_gradient():
     assert len(seen) == 1
     np.testing.assert_allclose(seen[0], want, rtol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-6)
+
+
+def test_accumulating_into_a_rules_fresh_gradient_never_touches_one_held_elsewhere():
+    # the engine adds a second gradient in place into a buffered one only when nothing but
+    # the buffer holds it; a gradient the rule (or the user) still holds is left as it was
+    kept = []
+
+    class Keep(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            out = g * 3
+            kept.append((out, out.numpy().copy()))
+            return out
+
+    x = ng.tensor(np.arange(6.0).reshape(2, 3), dtype=ng.float64, requires_grad=True)
+    h = ng.tanh(x)
+    y = (Keep.apply(h) + h * 2).sum()  # h gets Keep's gradient and the product's
+    y.backward()
+    t = np.tanh(x.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), 5 * (1 - t * t), rtol=1e-12)
+    out, snapshot = kept[0]
+    np.testing.assert_array_equal(out.numpy(), snapshot)  # not accumulated into
+
+
+def test_a_fresh_buffered_gradient_is_accumulated_in_place():
+    # _add called as _execute calls it (the buffer list and a local hold the old gradient)
+    from ndgrad.autograd import engine
+
+    def deliver(cbuf, g, owned):
+        old = cbuf[0]
+        cbuf[0] = engine._add(old, g, owned, False)
+        old = None
+
+    arr = np.ones((4, 4))
+    cbuf = [ng.Tensor._make(arr)]
+    arr = None  # (a local would be a second holder)
+    held = cbuf[0]._data
+    ptr = held.__array_interface__["data"][0]
+    held = None
+    deliver(cbuf, ng.Tensor._make(np.full((4, 4), 2.0)), {})
+    assert cbuf[0]._data.__array_interface__["data"][0] == ptr  # the same memory, added into
+    np.testing.assert_array_equal(cbuf[0]._data, 3.0)
+    kept = ng.Tensor._make(np.ones((4, 4)))
+    cbuf = [kept]  # the caller still holds it: a new array
+    deliver(cbuf, ng.Tensor._make(np.full((4, 4), 2.0)), {})
+    assert cbuf[0] is not kept
+    np.testing.assert_array_equal(kept._data, 1.0)
+    np.testing.assert_array_equal(cbuf[0]._data, 3.0)

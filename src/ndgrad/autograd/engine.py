@@ -26,6 +26,9 @@ _getrefcount = sys.getrefcount
 # the Tensor (run_backward's buffer list and local, two call arguments, getrefcount's).
 _ARRAY_REFS = 3
 _TENSOR_REFS = 5
+# a buffered gradient inside _add: the buffer list, _execute's local, _add's argument and
+# getrefcount's; any other holder (the rule's ctx, the user, a second buffer) adds one
+_BUF_REFS = 4
 
 
 _PRIM_NODE: dict = {}  # class of a next_edges entry -> is it the node class of a Primitive
@@ -101,12 +104,21 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
 
 
 def _add(old: Tensor, g: Tensor, owned: dict, create_graph: bool) -> Tensor:
+    """``old + g`` for a gradient buffer: in place when the engine owns ``old`` (it made it)
+    or nothing but the buffer can see it (a rule's fresh result: refcounts as in _steal),
+    which spares a full-size allocation per accumulated gradient."""
     if create_graph:
         return old + g
     if id(old) in owned:
         old._data += g._data
         return old
-    new = Tensor._make(old._data + g._data)
+    arr = old._data
+    if (arr.base is None and _getrefcount(arr) <= _ARRAY_REFS and _getrefcount(old) <= _BUF_REFS
+            and old._rg is False and arr.flags.writeable and arr.dtype == g._data.dtype):
+        arr += g._data
+        owned[id(old)] = old
+        return old
+    new = Tensor._make(arr + g._data)
     owned[id(new)] = new
     return new
 
