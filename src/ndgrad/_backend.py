@@ -38,8 +38,8 @@ def array_module(x: Any):
 
 def broadcast_to(a: Any, shape: tuple) -> Any:
     """``xp.broadcast_to(a, shape)``: a read-only view. For a C-contiguous NumPy array it is
-    built directly (a zero stride per broadcast dim); NumPy's own builds an nditer in Python,
-    about 7 us, more than a backward rule that only broadcasts (sum, mean) costs otherwise."""
+    built directly (a zero stride per broadcast dim); NumPy's own builds an nditer in Python
+    (3-7 us against about 2 us here, more than the rest of a rule that only broadcasts)."""
     if type(a) is ndarray and a.flags.c_contiguous:
         lead = len(shape) - a.ndim
         if lead >= 0:
