@@ -48,3 +48,15 @@ def test_errors_and_fallbacks_are_numpys() -> None:
     np.testing.assert_array_equal(_backend.broadcast_to(t, (5, 2, 3)), np.ones((5, 2, 3)))
     o = np.array([None, 1], dtype=object)  # no buffer export: NumPy's own
     assert _backend.broadcast_to(o, (2, 2)).tolist() == [[None, 1], [None, 1]]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 1, 4)])
+def test_broadcast_scalar_is_a_read_only_view_of_one_value(dtype: str, shape: tuple) -> None:
+    s = np.dtype(dtype).type(3)
+    v = _backend.broadcast_scalar(s, shape)
+    assert v.shape == shape and v.dtype == np.dtype(dtype) and not any(v.strides)
+    np.testing.assert_array_equal(v, np.full(shape, 3, dtype))
+    assert not v.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        v[...] = 1

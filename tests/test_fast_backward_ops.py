@@ -464,3 +464,24 @@ def test_mean_node_has_the_bits_of_sum_then_divide(dim, keepdim, dtype):
     assert a.grad.dtype == dtype
     assert gradcheck(lambda x: ng.mean(x, dim, keepdim=keepdim), (t(xa[:2, :3, :2]),))
     assert gradgradcheck(lambda x: ng.mean(x, dim, keepdim=keepdim) ** 2, (t(xa[:2, :3, :2]),))
+
+
+@pytest.mark.parametrize("chain", ["sum_then_mean", "mean_then_sum", "mean_of_mean",
+                                   "sum_keepdim_then_sum"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reductions_fed_one_value_broadcast_it_with_the_same_bits(chain, dtype):
+    # a sum's or mean's rule fed a gradient that holds one value (0-d, or a broadcast
+    # scalar from the reduction after it) broadcasts that scalar: values and dtype as the
+    # general rule, and the leaf's .grad is its own writable array
+    xa = np.random.default_rng(4).standard_normal((3, 4, 5)).astype(dtype)
+    f = {"sum_then_mean": lambda x: x.sum(dim=1).mean(),
+         "mean_then_sum": lambda x: x.mean(dim=2).sum(),
+         "mean_of_mean": lambda x: x.mean(dim=0).mean(),
+         "sum_keepdim_then_sum": lambda x: x.sum(dim=1, keepdim=True).sum() * 3.0}[chain]
+    fast = _check_paths(f, t(xa, dtype=dtype), rtol=0)
+    assert fast[0].dtype == dtype
+    x = t(xa, dtype=dtype)
+    f(x).backward()
+    assert x.grad._data.flags.writeable and x.grad._data.base is None
+    x.grad.add_(1.0)  # the leaf owns it: writable in place
+    assert gradcheck(f, (t(xa[:2, :2, :3]),))

@@ -59,6 +59,12 @@ def broadcast_to(a: Any, shape: tuple) -> Any:
     return array_module(a).broadcast_to(a, shape)
 
 
+def broadcast_scalar(s: Any, shape: tuple) -> Any:
+    """A read-only array of ``shape`` whose every element is the NumPy scalar ``s``: a
+    zero-stride view of the scalar's own bytes (0.5 us, nothing written)."""
+    return np.ndarray(shape, s.dtype, s, 0, (0,) * len(shape))
+
+
 class Device:
     """A device name as PyTorch spells it: ``cpu`` or ``cuda[:n]``."""
 

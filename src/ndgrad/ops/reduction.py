@@ -41,12 +41,24 @@ class Sum(Primitive):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         if not _grad_on():  # no graph to build: the same broadcast view, directly
             g = grad._data
+            e = _one_value(g)
+            if e is not None:
+                return _tensor_of(_backend.broadcast_scalar(e, ctx.in_shape))
             if not ctx.keepdim and ctx.dims is not None and g.ndim:
                 g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
             return _tensor_of(_backend.broadcast_to(g, ctx.in_shape))
         if not ctx.keepdim:
             grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
         return grad.broadcast_to(ctx.in_shape)
+
+
+def _one_value(g: Any) -> Any:
+    """The one value of a NumPy gradient that holds one (0-d, or a broadcast scalar: every
+    stride 0, as a mean's or sum's gradient arrives), as a NumPy scalar; else None. The
+    rules then broadcast the scalar itself, without reshaping or re-broadcasting a view."""
+    if type(g) is ndarray and g.size and not any(g.strides):
+        return g[(0,) * g.ndim]
+    return None
 
 
 class SumToSize(Primitive):
@@ -135,6 +147,9 @@ class Mean(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         if not _grad_on():
+            e = _one_value(grad._data)
+            if e is not None:
+                return _tensor_of(_backend.broadcast_scalar(e / ctx.count, ctx.in_shape))
             g = _as_array(grad._data / ctx.count)  # a 0-d result comes back as a scalar
             if not ctx.keepdim and ctx.dims is not None and g.ndim:
                 g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
