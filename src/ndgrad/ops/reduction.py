@@ -142,7 +142,9 @@ class Mean(Primitive):
         ctx.in_shape, ctx.dims, ctx.keepdim, ctx.count = x.shape, dims, keepdim, count
         s = _add_reduce(x, dims, None, None, keepdim) if type(x) is ndarray else \
             x.sum(axis=dims, keepdims=keepdim)
-        return array_module(x).true_divide(s, count, out=s if s.ndim else None)
+        if s.ndim:
+            return array_module(x).true_divide(s, count, out=s)
+        return s / count  # a NumPy scalar (or 0-d array): the scalar division
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
