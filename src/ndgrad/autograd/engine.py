@@ -42,10 +42,17 @@ def _prim_node_class(cls: type) -> bool:
 def _sum_to(arr: Any, shape: tuple) -> Any:
     """Sum ``arr`` down to ``shape`` (raw arrays; the broadcast-reduction of every edge)."""
     lead = arr.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and arr.shape[i + lead] != 1)
+    ashape = arr.shape
+    axes = tuple([i + lead for i, s in enumerate(shape) if s == 1 and ashape[i + lead] != 1])
+    if type(arr) is ndarray and not lead:  # kept dims give ``shape`` itself: no reshape
+        return _add_reduce(arr, axes, None, None, True) if axes else arr
+    if lead:
+        axes = tuple(range(lead)) + axes
     out = arr.sum(axis=axes) if axes else arr
     return out.reshape(shape)
+
+
+_add_reduce = _backend.np.add.reduce
 
 
 def _broadcastable_to(src: tuple, dst: tuple) -> bool:
