@@ -57,7 +57,7 @@ class Node:
     __slots__ = (
         "_next",             # the edges: a tuple with one entry per input, each a Node (its
                              # output 0), (Node, output index), a leaf Tensor or None; or, for
-                             # one input, a bare Node or leaf (no tuple: 48 bytes less a node)
+                             # one input, a bare Node or leaf (no tuple: 48 bytes less per node)
         "out_meta",          # per output: (shape, dtype)
         "_saved",            # saved Tensors or _SavedOutput entries; None once freed
         "_saved_ver",        # version of each saved entry at save time
