@@ -26,9 +26,6 @@ _getrefcount = sys.getrefcount
 # the Tensor (run_backward's buffer list and local, two call arguments, getrefcount's).
 _ARRAY_REFS = 3
 _TENSOR_REFS = 5
-# a buffered gradient inside _add: the buffer list, _execute's local, _add's argument and
-# getrefcount's; any other holder (the rule's ctx, the user, a second buffer) adds one
-_BUF_REFS = 4
 
 
 _PRIM_NODE: dict = {}  # class of a next_edges entry -> is it the node class of a Primitive
@@ -119,13 +116,14 @@ def _add(old: Tensor, g: Tensor, owned: dict, create_graph: bool) -> Tensor:
     if id(old) in owned:
         old._data += g._data
         return old
-    arr = old._data
-    if (arr.base is None and _getrefcount(arr) <= _ARRAY_REFS and _getrefcount(old) <= _BUF_REFS
-            and old._rg is False and arr.flags.writeable and arr.dtype == g._data.dtype):
-        arr += g._data
+    # _steal's refcounts hold here too: the buffer list, _execute's local and _add's argument
+    # stand where run_backward's list, its local and _accumulate_leaf's argument do
+    if (_steal(old) and old._rg is False and old._data.flags.writeable
+            and old._data.dtype == g._data.dtype):
+        old._data += g._data
         owned[id(old)] = old
         return old
-    new = Tensor._make(arr + g._data)
+    new = Tensor._make(old._data + g._data)
     owned[id(new)] = new
     return new
 
@@ -502,8 +500,7 @@ def _live_outputs(nodes: list) -> dict:
 
 
 def _check_count(n: Node, outs: tuple) -> tuple:
-    e = n._next
-    n_in = len(e) if e.__class__ is tuple else 1
+    n_in = len(n.next_edges)
     if len(outs) > n_in and all(o is None for o in outs[n_in:]):
         return outs[:n_in]
     raise RuntimeError(f"function {type(n).__name__} returned an incorrect number of "

@@ -100,27 +100,23 @@ class BackwardNode(Node):
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MSG)
+        # the common cases (exp, tanh, sigmoid, relu...): one saved output, unmodified
         if saved.__class__ is not tuple:  # compact (graph.saved_entries): a private counter
-            t = _new(Tensor)
-            t._data = saved
-            t._grad = t._hooks = None
-            t._rg = True
-            t.grad_fn = self
-            t._out_idx = 0
-            t._version = [0]
-            return (t,)
-        if len(saved) == 1 and type(saved[0]) is _SavedOutput:
-            e = saved[0]  # the common case (exp, tanh, sigmoid, relu...): one saved output
-            if e.version[0] == self._saved_ver[0]:
-                t = _new(Tensor)
-                t._data = e.data
-                t._grad = t._hooks = None
-                t._rg = True
-                t.grad_fn = self
-                t._out_idx = e.index
-                t._version = e.version
-                return (t,)
-        return Node.saved_outputs.fget(self)
+            data, idx, ver = saved, 0, [0]
+        elif len(saved) == 1 and type(saved[0]) is _SavedOutput and \
+                saved[0].version[0] == self._saved_ver[0]:
+            e = saved[0]
+            data, idx, ver = e.data, e.index, e.version
+        else:
+            return Node.saved_outputs.fget(self)
+        t = _new(Tensor)
+        t._data = data
+        t._grad = t._hooks = None
+        t._rg = True
+        t.grad_fn = self
+        t._out_idx = idx
+        t._version = ver
+        return (t,)
 
     def saved_out0(self) -> Any:
         """The array of the one saved output, version-checked, without building a Tensor

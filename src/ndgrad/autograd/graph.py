@@ -16,7 +16,7 @@ FREED_MSG = (
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward.")
 
-_NO_SAVED = ()
+NO_SAVED = ()  # ``_saved`` of a node that saved nothing (the empty-tuple singleton)
 
 
 class RemovableHandle:
@@ -93,10 +93,6 @@ class Node:
         """One entry per input (see ``_next``), always as a tuple."""
         e = self._next
         return e if e.__class__ is tuple else (e,)
-
-    @next_edges.setter
-    def next_edges(self, edges: tuple) -> None:
-        self._next = edges
 
     @property
     def needs_input_grad(self) -> tuple:
@@ -186,9 +182,6 @@ class Node:
             return self._unpack_saved()
         return tuple(t for t, e in zip(self._unpack_saved(), saved)
                      if type(e) is _SavedOutput)
-
-
-NO_SAVED = ()  # ``_saved`` of a node that saved nothing (the empty-tuple singleton)
 
 
 def saved_entries(node: Node) -> tuple:
