@@ -76,3 +76,11 @@ def reduced_shape(shape: tuple, dims: tuple | None) -> tuple:
     if dims is None:
         return (1,) * len(shape)
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def reduced_count(shape: tuple, dims: tuple | None) -> int:
+    """How many elements a reduction over ``dims`` (all when None) takes into each result."""
+    n = 1
+    for i in (range(len(shape)) if dims is None else dims):
+        n *= shape[i]
+    return n

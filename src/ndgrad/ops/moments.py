@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd.function import Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import kept_dims, to_tensor
-from ._shape_utils import keepdim_of, normalize_dims, reduced_shape
+from ._shape_utils import keepdim_of, normalize_dims, reduced_count, reduced_shape
 from .binary import where
 
 _INF = float("inf")
@@ -25,7 +25,7 @@ class Var(Primitive):
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
         ctx.save_inputs(0)
         ctx.dims, ctx.keepdim = dims, keepdim
-        n = _count(x.shape, dims)
+        n = reduced_count(x.shape, dims)
         denom = n - correction if n > correction else 0
         ctx.scale = 1.0 / denom if denom else float("inf")  # 0 dof: nan/inf as PyTorch
         # the mean (reduced-shape, small) is kept: the array rule re-centres x with it
@@ -83,13 +83,6 @@ class Std(Primitive):
             grad, y = grad.reshape(shape), y.reshape(shape)
         y = where(y == 0, float("inf"), y)
         return (x - x.mean(ctx.dims, keepdim=True)) * (grad / y * ctx.scale)
-
-
-def _count(shape: tuple, dims: tuple | None) -> int:
-    n = 1
-    for i in (range(len(shape)) if dims is None else dims):
-        n *= shape[i]
-    return n
 
 
 def _moments(op: str, cls: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,

@@ -16,7 +16,14 @@ from .._tensor import Tensor
 from ..autograd.function import Primitive, _as_array, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_input, float_rule, kept_dims, to_tensor
-from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape, shape_arg
+from ._shape_utils import (
+    keepdim_of,
+    normalize_dim,
+    normalize_dims,
+    reduced_count,
+    reduced_shape,
+    shape_arg,
+)
 from .binary import where
 from .select import maximum, minimum
 from .unary import exp
@@ -39,17 +46,27 @@ class Sum(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        if not _grad_on():  # no graph to build: the same broadcast view, directly
-            g = grad._data
-            e = _one_value(g)
-            if e is not None:
-                return _tensor_of(_backend.broadcast_scalar(e, ctx.in_shape))
-            if not ctx.keepdim and ctx.dims is not None and g.ndim:
-                g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
-            return _tensor_of(_backend.broadcast_to(g, ctx.in_shape))
-        if not ctx.keepdim:
-            grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
-        return grad.broadcast_to(ctx.in_shape)
+        return _spread(ctx, grad, None)
+
+
+def _spread(ctx: Any, grad: Tensor, count: int | None) -> Tensor:
+    """The rule of sum (``count`` None) and mean: ``grad`` (/ count) broadcast back to the
+    input's shape. With no graph to build, a broadcast view made directly; a one-valued
+    gradient broadcasts its NumPy scalar (see _one_value)."""
+    if not _grad_on():
+        g = grad._data
+        e = _one_value(g)
+        if e is not None:
+            return _tensor_of(_backend.broadcast_scalar(e if count is None else e / count,
+                                                        ctx.in_shape))
+        if count is not None:
+            g = _as_array(g / count)  # a 0-d result comes back as a scalar
+        if not ctx.keepdim and ctx.dims is not None and g.ndim:
+            g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
+        return _tensor_of(_backend.broadcast_to(g, ctx.in_shape))
+    if not ctx.keepdim:
+        grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
+    return (grad if count is None else grad / count).broadcast_to(ctx.in_shape)
 
 
 def _one_value(g: Any) -> Any:
@@ -118,10 +135,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input._data.dtype}. Hint: call .float() first.")
     dims = normalize_dims("mean", input.ndim, dim, axis)
-    shape = input.shape
-    count = 1
-    for i in (range(len(shape)) if dims is None else dims):
-        count *= shape[i]
+    count = reduced_count(input.shape, dims)
     kd = keepdim_of(keepdim, keepdims)
     if count and dtype is None and input._data.dtype.kind == "f":
         op = MeanAll if dims is None else Mean
@@ -148,17 +162,7 @@ class Mean(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        if not _grad_on():
-            e = _one_value(grad._data)
-            if e is not None:
-                return _tensor_of(_backend.broadcast_scalar(e / ctx.count, ctx.in_shape))
-            g = _as_array(grad._data / ctx.count)  # a 0-d result comes back as a scalar
-            if not ctx.keepdim and ctx.dims is not None and g.ndim:
-                g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
-            return _tensor_of(_backend.broadcast_to(g, ctx.in_shape))
-        if not ctx.keepdim:
-            grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
-        return (grad / ctx.count).broadcast_to(ctx.in_shape)
+        return _spread(ctx, grad, ctx.count)
 
 
 class MeanAll(Mean):
