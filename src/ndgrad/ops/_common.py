@@ -113,12 +113,12 @@ def float_input(x: Any) -> Tensor:
     return x
 
 
-def zeros_rule(grad: Tensor, shape: tuple | None = None) -> Tensor:
-    """The gradient of a locally constant function: zeros (of ``shape``, default grad's),
-    never ``grad * 0``, so an inf or NaN upstream gradient gives 0 as in PyTorch. With a
-    graph being built the zeros stay tied to ``grad`` (a masked fill)."""
+def zeros_rule(grad: Tensor) -> Tensor:
+    """The gradient of a locally constant function: zeros of grad's shape, never
+    ``grad * 0``, so an inf or NaN upstream gradient gives 0 as in PyTorch. With a graph
+    being built the zeros stay tied to ``grad`` (a masked fill)."""
     g = grad._data
     xp = _backend.array_module(g)
     if not _grad_on():
-        return Tensor._make(xp.zeros(g.shape if shape is None else shape, g.dtype))
+        return Tensor._make(xp.zeros_like(g))
     return grad.masked_fill(Tensor._make(xp.ones(g.shape, bool)), 0.0)

@@ -131,23 +131,22 @@ class Clamp(Primitive):
         x = ctx.saved_tensors[0]
         lo, hi = ctx.lo, ctx.hi
         g, a = grad._data, x._data
-        if (not _grad_on() and a.ndim and g.shape == a.shape and g.dtype is a.dtype
-                and a.dtype.kind == "f" and (lo is None or hi is None or lo <= hi)):
+        it = fr.int_of(a.dtype)
+        if (it is not None and not _grad_on() and a.ndim and g.shape == a.shape
+                and g.dtype is a.dtype and (lo is None or hi is None or lo <= hi)):
             # no graph: the gradient selected where it passes, never multiplied by a float
             # mask (an inf upstream gradient gives 0, not NaN, outside, as in PyTorch): the
-            # 0/1 mask written as integers, times the gradient's bits
+            # 0/1 mask written as integers into the result's own memory (a leaf keeps it),
+            # times the gradient's bits
             xp = array_module(a)
-            it = fr.int_of(g.dtype)
-            out = xp.empty(g.shape, bool if it is None else g.dtype)
-            m = out if it is None else out.view(it)  # (out owns its memory: a leaf keeps it)
+            out = xp.empty_like(g)
+            m = out.view(it)
             if lo is None:
                 xp.less_equal(a, hi, out=m)
             elif hi is None:
                 xp.greater_equal(a, lo, out=m)
             else:
                 xp.equal(ctx.saved_tensors[1]._data, a, out=m)
-            if it is None:
-                return _make(xp.where(m, g, xp.zeros((), g.dtype)))
             xp.multiply(m, g.view(it), out=m)
             return _make(out)
         # on a bound the gradient passes (PyTorch: where min <= x <= max)
