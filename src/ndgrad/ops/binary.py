@@ -273,6 +273,15 @@ def _quiet_pow() -> Any:
     return np.errstate(divide="ignore")
 
 
+def _pow_number(a: Any, c: Any) -> Any:
+    """``a ** c`` for a number ``c``; NumPy's error state is touched only when c < 0, the one
+    case that can divide by zero."""
+    if c < 0:
+        with _quiet_pow():
+            return a ** c
+    return a ** c
+
+
 class Pow(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
@@ -339,10 +348,7 @@ class PowScalar(Primitive):
         ctx.save_inputs(0)
         if c == 3 and x.dtype.kind == "f":
             return x * x * x  # as PyTorch's CPU kernel (and ~6x faster than NumPy's pow)
-        if c < 0:
-            with _quiet_pow():
-                return x ** c
-        return x ** c
+        return _pow_number(x, c)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -357,11 +363,7 @@ class PowScalar(Primitive):
         g, a = grad._data, x._data
         if not _grad_on() and a.ndim and g.shape == a.shape and g.dtype is a.dtype and (
                 a.dtype.kind == "f"):
-            if c < 1:
-                with _quiet_pow():
-                    t = a ** (c - 1)
-            else:
-                t = a ** (c - 1)  # no graph: one fresh temporary, scaled in place
+            t = _pow_number(a, c - 1)  # no graph: one fresh temporary, scaled in place
             t *= g
             t *= c
             return _make(t)
