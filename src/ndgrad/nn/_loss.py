@@ -271,13 +271,19 @@ class IndexCrossEntropy(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_inputs
-        if not _grad_on():  # no graph to build: IndexCrossEntropyGrad's forward, inline
-            g = ctx.p.copy()
-            gf = g.reshape(-1)  # a view (g is a fresh contiguous copy)
-            gf[ctx.flat] -= 1
-            g *= grad._data * ctx.scale
-            return Tensor._make(g)
-        return IndexCrossEntropyGrad.apply(x, grad, p=ctx.p, t=ctx.t, scale=ctx.scale)
+        if not _grad_on():  # no graph to build: IndexCrossEntropyGrad's formula, directly
+            return Tensor._make(_index_ce_grad(ctx.p, ctx.flat, grad._data, ctx.scale))
+        return IndexCrossEntropyGrad.apply(x, grad, p=ctx.p, t=ctx.t, flat=ctx.flat,
+                                           scale=ctx.scale)
+
+
+def _index_ce_grad(p: Any, flat: Any, grad: Any, scale: float) -> Any:
+    """(p - onehot) * scale * grad on arrays, the one-hot subtracted at the flat positions
+    ``row * C + t`` of the (N, C) softmax ``p``."""
+    g = p.copy()
+    g.reshape(-1)[flat] -= 1  # a view: g is a fresh contiguous copy
+    g *= grad * scale
+    return g
 
 
 class IndexCrossEntropyGrad(Primitive):
@@ -287,14 +293,11 @@ class IndexCrossEntropyGrad(Primitive):
     _ctx_slots = ("tm", "t", "scale", "total")
 
     @staticmethod
-    def forward(ctx: Any, x: Any, grad: Any, p: Any, t: Any, scale: float) -> Any:
+    def forward(ctx: Any, x: Any, grad: Any, p: Any, t: Any, flat: Any, scale: float) -> Any:
         if ctx._fwd is not None:
             ctx.save_inputs(0, 1)
             ctx.t, ctx.scale, ctx.total = t, scale, True
-        g = p.copy()
-        g[_backend.array_module(p).arange(t.shape[0]), t] -= 1
-        g *= grad * scale
-        return g
+        return _index_ce_grad(p, flat, grad, scale)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
