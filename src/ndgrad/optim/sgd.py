@@ -49,11 +49,7 @@ class SGD(Optimizer):
 
     def _update(self, group: dict, params: list) -> None:
         lr, momentum = group["lr"], group["momentum"]
-        plain = not momentum and not group["weight_decay"] and not group["maximize"]
-        for p in params:
-            if plain:  # the hot path: one fused multiply-subtract per parameter
-                p._data -= lr * p._grad._data
-                continue
+        for p in params:  # (plain groups without a closure are updated by step directly)
             g = _grad(p, group)
             if momentum:
                 state = self.state.setdefault(p, {})
