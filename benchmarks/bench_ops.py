@@ -5,6 +5,8 @@ with a fixed random upstream gradient ``g``; the NumPy reference computes the sa
 and the gradient formula by hand. Ops are looked up by name at run time (``ng.<name>``, then
 ``ng.nn.functional.<name>``); an op ndgrad lacks, or whose call fails, is skipped with a note.
 Results (forward value and every input gradient) are checked against NumPy before timing.
+Each reference gradient is an array its input owns, as a ``.grad`` is (never the caller's
+upstream gradient itself, nor one shared by two inputs).
 
     python benchmarks/bench_ops.py [--only exp,tanh] [--repeat 15] [--json out.json]
 """
@@ -54,6 +56,13 @@ def _full(g: Any, x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _own(g: np.ndarray) -> np.ndarray:
+    """The upstream gradient as an input's own buffer: a leaf's ``.grad`` must not alias the
+    caller's gradient or another input's (PyTorch clones there too), so add and sub pay one
+    copy per input, as the sum references pay ``_full``."""
+    return g.copy()
+
+
 def _col(g: np.ndarray) -> np.ndarray:
     return g[:, None]
 
@@ -63,8 +72,8 @@ def _d1(f: Callable) -> Callable:
 
 
 # ---------------------------------------------------------------- NumPy references (by hand)
-def r_add(a, b, g): return a + b, (g, g)
-def r_sub(a, b, g): return a - b, (g, -g)
+def r_add(a, b, g): return a + b, (_own(g), _own(g))
+def r_sub(a, b, g): return a - b, (_own(g), -g)
 def r_mul(a, b, g): return a * b, (g * b, g * a)
 
 

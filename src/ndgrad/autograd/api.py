@@ -82,7 +82,9 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             seed = _ones_seed(d)
         elif type(g) is Tensor and g._data.shape == d.shape and g._data.dtype.kind in "fc":
-            seed = g if g._rg else Tensor._make(g._data)  # what _seed makes of it, unchecked
+            # the caller's own Tensor, unwrapped when no graph is built: the engine adds in
+            # place only into buffers nothing else can see (_steal), so it never writes to it
+            seed = g if g._rg or not create_graph else Tensor._make(g._data)
         else:
             (seed,) = _seed((tensors,), g, False, "backward")
         engine.run_backward([tensors], [seed],

@@ -130,6 +130,29 @@ class BackwardNode(Node):
                 return e.data
         return self.saved_outputs[0]._data
 
+    def saved_arrays(self) -> tuple:
+        """The arrays of what was saved (inputs, then outputs), version-checked, without
+        building Tensors (array rules); the errors of ``saved_tensors`` otherwise."""
+        saved = self._saved
+        if saved.__class__ is not tuple and saved is not None:
+            return (saved,)  # compact: the output is unmodified (graph.saved_entries)
+        if saved is None:
+            raise RuntimeError(FREED_MSG)
+        out = []
+        for e, ver in zip(saved, self._saved_ver):
+            if e.__class__ is _SavedOutput:
+                if e.version[0] != ver:
+                    self._unpack_saved()  # raises the version error
+                out.append(e.data)
+            elif e is None:
+                out.append(None)
+            else:
+                v = e._version
+                if v is not None and v[0] != ver:
+                    self._unpack_saved()  # raises the version error
+                out.append(e._data)
+        return tuple(out)
+
     saved_inputs = property(
         lambda self: (self.saved_tensors if self._save_out is None
                       else Node.saved_inputs.fget(self)),

@@ -20,7 +20,7 @@ from . import _fast_rules as fr
 from ._common import float_input, pair, promote_int, to_tensor, zeros_rule
 from ._common import scalar_operand as _k
 from ._shape_utils import broadcast_shapes
-from .unary import log
+from .unary import log, neg_grad
 
 _PY_NUM = (int, float)
 _NO_PARAMS: dict = {}  # never written: _record only unpacks it
@@ -88,10 +88,6 @@ def _cast(t: Tensor, dtype: Any) -> Tensor:
 # Rules below compute on the arrays when no graph is being built (the engine then checks the
 # shape and dtype of what they return, reducing broadcast dimensions), and with Tensor ops,
 # differentiable, under create_graph.
-def _neg(grad: Tensor) -> Tensor:
-    return _tensor_of(-grad._data) if not _grad_on() else -grad
-
-
 class Add(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
@@ -126,7 +122,7 @@ class Sub(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         n = ctx.needs_input_grad
-        return (grad if n[0] else None, _neg(grad) if n[1] else None)
+        return (grad if n[0] else None, neg_grad(grad) if n[1] else None)
 
 
 class RSubScalar(Primitive):
@@ -138,7 +134,7 @@ class RSubScalar(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return _neg(grad)
+        return neg_grad(grad)
 
 
 class Mul(Primitive):

@@ -3,17 +3,40 @@ ddof), with array-only rules when no graph is built."""
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
-from .._backend import array_module
+from .._backend import array_module, ndarray, np
 from .._tensor import Tensor
-from ..autograd.function import Primitive, _tensor_of
+from ..autograd.function import Primitive, _apply_one, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
-from ._common import kept_dims, to_tensor
+from ._common import to_tensor
 from ._shape_utils import keepdim_of, normalize_dims, reduced_count, reduced_shape
 from .binary import where
 
 _INF = float("inf")
+_F32, _F64 = np.dtype("float32"), np.dtype("float64")
+# NumPy's einsum without its Python wrapper (which only dispatches on ``optimize``): two calls
+# per forward. Not public API, so looked up softly.
+_einsum = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "c_einsum", None) \
+    or np.einsum
+# einsum sums in SIMD lanes, not in add.reduce's pairwise blocks: 2-3x faster (a sum of
+# squares without the squares array), and within about an ulp of add.reduce up to this many
+# terms per sum. Longer sums, and other dtypes, keep add.reduce.
+_EINSUM_MAX = 1 << 16
+_SUBSCRIPTS: dict = {}
+
+
+def _subscripts(ndim: int, dims: tuple | None) -> tuple[str, str]:
+    """einsum subscripts of the sum of ``x`` and of ``x * x`` over ``dims`` (all when None),
+    e.g. ``('ab->a', 'ab,ab->a')``; cached per (ndim, dims)."""
+    key = (ndim, dims)
+    subs = _SUBSCRIPTS.get(key)
+    if subs is None:
+        ins = string.ascii_letters[:ndim]
+        out = "" if dims is None else "".join([c for i, c in enumerate(ins) if i not in dims])
+        subs = _SUBSCRIPTS[key] = (f"{ins}->{out}", f"{ins},{ins}->{out}")
+    return subs
 
 
 class Var(Primitive):
@@ -22,40 +45,55 @@ class Var(Primitive):
     _ctx_slots = ("dims", "keepdim", "scale", "mean")
 
     @staticmethod
-    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool = False, correction: Any = 1) -> Any:
         ctx.save_inputs(0)
         ctx.dims, ctx.keepdim = dims, keepdim
-        n = reduced_count(x.shape, dims)
+        n = x.size if dims is None else x.shape[dims[0]] if len(dims) == 1 else \
+            reduced_count(x.shape, dims)
         denom = n - correction if n > correction else 0
-        ctx.scale = 1.0 / denom if denom else float("inf")  # 0 dof: nan/inf as PyTorch
-        # the mean (reduced-shape, small) is kept: the array rule re-centres x with it
-        ctx.mean = m = x.mean(axis=dims, keepdims=True) if n else None
-        d = x - m if n else x.copy()
+        ctx.scale = scale = 1.0 / denom if denom else _INF  # 0 dof: nan/inf as PyTorch
+        if not n:  # nothing to centre: 0 * inf, nan as PyTorch
+            ctx.mean = None
+            return x.sum(axis=dims, keepdims=keepdim) * scale
+        # the mean (keepdim-shaped, small) is kept: the array rule re-centres x with it
+        if type(x) is ndarray and (x.dtype is _F32 or x.dtype is _F64) and \
+                n <= _EINSUM_MAX and x.ndim <= 52:
+            total, squares = _subscripts(x.ndim, dims)
+            kshape = reduced_shape(x.shape, dims)
+            ctx.mean = m = _einsum(total, x).reshape(kshape)
+            m /= n
+            d = x - m
+            out = _einsum(squares, d, d) * scale
+            return out.reshape(kshape) if keepdim else out
+        ctx.mean = m = x.mean(axis=dims, keepdims=True)
+        d = x - m
         d *= d
-        return d.sum(axis=dims, keepdims=keepdim) * ctx.scale
+        return d.sum(axis=dims, keepdims=keepdim) * scale
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if not _grad_on():
+            (a,) = ctx.saved_arrays()
+            g = _kept(ctx, a, grad._data)
+            if g is not None:  # (x - mean) * (2 * scale * g): the small factor first
+                d = a - ctx.mean
+                d *= g * (2 * ctx.scale)
+                return _tensor_of(d)
         (x,) = ctx.saved_tensors
-        d = _centred(x, grad, ctx.mean)
-        if d is not None:
-            (g,) = kept_dims(ctx, x.shape, grad._data)
-            d *= g * (2 * ctx.scale)
-            return _tensor_of(d)
         if not ctx.keepdim:
             grad = grad.reshape(reduced_shape(x.shape, ctx.dims))
         return (x - x.mean(ctx.dims, keepdim=True)) * (grad * (2 * ctx.scale))
 
 
-def _centred(x: Tensor, grad: Tensor, mean: Any) -> Any:
-    """``x - mean`` (the forward's mean over the reduced dims) as a fresh array, to be scaled
-    in place by the (small) keepdim-shaped factor: the no-graph path of var's and std's
-    rules. None when a graph is being built (or for 0-d, empty, non-float or mixed-dtype
-    inputs)."""
-    a, g = x._data, grad._data
-    if _grad_on() or not a.ndim or not a.size or a.dtype.kind != "f" or g.dtype is not a.dtype:
+def _kept(ctx: Any, a: Any, g: Any) -> Any:
+    """The gradient ``g`` of var or std, shaped to broadcast against the input ``a`` (a 0-d
+    one as it is), for the array rules; None where they do not apply (0-d, empty, non-float
+    or mixed-dtype inputs: the Tensor rule)."""
+    if not a.ndim or ctx.mean is None or a.dtype.kind != "f" or g.dtype is not a.dtype:
         return None
-    return a - mean
+    if ctx.keepdim or not g.ndim:
+        return g
+    return g.reshape(ctx.mean.shape)
 
 
 class Std(Primitive):
@@ -64,20 +102,27 @@ class Std(Primitive):
     _ctx_slots = Var._ctx_slots  # its forward is Var's
 
     @staticmethod
-    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, correction: Any) -> Any:
-        out = array_module(x).sqrt(Var.forward(ctx, x, dims, keepdim, correction))
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool = False, correction: Any = 1) -> Any:
+        out = Var.forward(ctx, x, dims, keepdim, correction)
         ctx.save_outputs(0)
-        return out
+        if type(out) is ndarray and out.ndim:
+            return np.sqrt(out, out=out)  # var's result is fresh: no second array
+        return array_module(x).sqrt(out)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
+        if not _grad_on():
+            a, ya = ctx.saved_arrays()
+            g = _kept(ctx, a, grad._data)
+            if g is not None:  # (x - mean) * (g / std * scale): the small factor first
+                if g.ndim:
+                    ya = ya.reshape(g.shape)
+                f = g / np.where(ya == 0, _INF, ya)  # std 0: gradient 0, as PyTorch
+                f *= ctx.scale
+                d = a - ctx.mean
+                d *= f
+                return _tensor_of(d)
         x, y = ctx.saved_tensors
-        d = _centred(x, grad, ctx.mean)
-        if d is not None:
-            g, ya = kept_dims(ctx, x.shape, grad._data, y._data)
-            ya = array_module(ya).where(ya == 0, _INF, ya)  # std 0: gradient 0, as PyTorch
-            d *= g / ya * ctx.scale
-            return _tensor_of(d)
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
@@ -87,6 +132,21 @@ class Std(Primitive):
 
 def _moments(op: str, cls: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
              correction: Any, axis: Any, keepdims: Any, ddof: Any) -> Tensor:
+    if type(input) is Tensor and unbiased is None and correction is None and axis is None and \
+            keepdims is None and ddof is None and input._data.dtype.kind == "f":
+        # the common call (one int dim or none, default correction), without the argument
+        # checks and, for keepdim False, without apply's keyword packing
+        nd = input._data.ndim
+        if dim is None:
+            dims = None
+        elif type(dim) is int and -nd <= dim < nd:
+            dims = (dim % nd,)
+        else:
+            dims = False
+        if dims is not False:
+            if keepdim:
+                return cls.apply(input, dims=dims, keepdim=True, correction=1)
+            return _apply_one(cls, input, dims)
     x = to_tensor(input)
     if x._data.dtype.kind not in "fc":
         raise RuntimeError(f"{op}(): std and var only support floating point and complex "

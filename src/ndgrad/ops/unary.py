@@ -9,7 +9,8 @@ from typing import Any
 
 from .._backend import array_module, ndarray, np
 from .._tensor import Tensor
-from ..autograd.function import _OUT0, Primitive, _apply_one
+from ..autograd.function import _OUT0, Primitive, _apply_one, _tensor_of
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
 from ._common import float_input, to_tensor, zeros_rule
 from ._fast_rules import fast
@@ -29,7 +30,12 @@ class Neg(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return -grad
+        return neg_grad(grad)
+
+
+def neg_grad(grad: Tensor) -> Tensor:
+    """-grad: on the array when no graph is built (no op dispatch), else differentiable."""
+    return _tensor_of(-grad._data) if not _grad_on() else -grad
 
 
 class Exp(Primitive):
@@ -384,6 +390,8 @@ class Trunc(_PiecewiseConstant):
 
 def neg(input: Tensor) -> Tensor:
     """-input."""
+    if type(input) is Tensor:
+        return _apply_one(Neg, input)
     return Neg.apply(to_tensor(input))
 
 
