@@ -74,6 +74,16 @@ for _name, _op in (("__add__", ops.add), ("__radd__", ops.add), ("__sub__", ops.
                    ("__matmul__", ops.matmul), ("__neg__", ops.neg), ("__pow__", ops.pow),
                    ("__rpow__", ops.rpow)):
     setattr(Tensor, _name, _op)
+# Methods whose call shape is the op function's (input first, then the same parameters) are
+# the functions themselves, for the same frame saved on every ``x.sum(1)`` or ``x.exp()``.
+for _name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
+              "std", "logsumexp", "norm", "cumsum", "neg", "exp", "log", "log1p", "expm1",
+              "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin", "arccos",
+              "arctan", "arctan2", "sigmoid", "relu", "abs", "sign", "square", "reciprocal",
+              "clamp", "clip", "maximum", "minimum", "mul", "div", "matmul", "dot", "softmax",
+              "log_softmax"):
+    setattr(Tensor, _name, getattr(ops, _name))
+Tensor.backward = _api.tensor_backward  # type: ignore[method-assign]
 del _name, _op
 
 bool = bool_  # noqa: A001  (torch.bool)

@@ -148,8 +148,10 @@ class Tensor(TensorOps):
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see ``autograd.backward``)."""
-        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see ``autograd.backward``).
+        ``ndgrad/__init__`` replaces this with ``autograd.api.tensor_backward``, the same call
+        without this frame."""
+        _autograd.tensor_backward(self, gradient, retain_graph, create_graph, inputs)
 
     def cleargrad(self) -> None:
         """Chainer's name: set ``.grad`` to None."""

@@ -71,24 +71,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
              inputs: Any = None) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves (or ``inputs``)."""
     if type(tensors) is Tensor and inputs is None and grad_variables is None:
-        # the common call, loss.backward(): the same checks as below, for one tensor
-        d = tensors._data
-        if not tensors._rg:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have "
-                               "a grad_fn")
-        g = grad_tensors
-        if g is None:
-            if d.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            seed = _ones_seed(d)
-        elif type(g) is Tensor and g._data.shape == d.shape and g._data.dtype.kind in "fc":
-            # the caller's own Tensor, unwrapped when no graph is built: the engine adds in
-            # place only into buffers nothing else can see (_steal), so it never writes to it
-            seed = g if g._rg or not create_graph else Tensor._make(g._data)
-        else:
-            (seed,) = _seed((tensors,), g, False, "backward")
-        engine.run_backward([tensors], [seed],
-                            create_graph if retain_graph is None else retain_graph, create_graph)
+        tensor_backward(tensors, grad_tensors, retain_graph, create_graph)
         return
     outputs = _as_tuple(tensors)
     if grad_variables is not None:
@@ -114,6 +97,33 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
                                         create_graph)
         return
     engine.run_backward(list(outputs), seeds, retain_graph, create_graph)
+
+
+def tensor_backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = None,
+                    create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate d(self)/d(leaf) into each leaf's ``.grad``: ``Tensor.backward`` itself (bound
+    by ``ndgrad/__init__``, no frame in between), ``backward`` for one tensor."""
+    if inputs is not None or type(self) is not Tensor:
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        return
+    # the common call, loss.backward(): backward's checks, for one tensor
+    d = self._data
+    if not self._rg:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                           "a grad_fn")
+    g = gradient
+    if g is None:
+        if d.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        seed = _ones_seed(d)
+    elif type(g) is Tensor and g._data.shape == d.shape and g._data.dtype.kind in "fc":
+        # the caller's own Tensor, unwrapped when no graph is built: the engine adds in place
+        # only into buffers nothing else can see (_steal), so it never writes to it
+        seed = g if g._rg or not create_graph else Tensor._make(g._data)
+    else:
+        (seed,) = _seed((self,), g, False, "backward")
+    engine.run_backward([self], [seed], create_graph if retain_graph is None else retain_graph,
+                        create_graph)
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,

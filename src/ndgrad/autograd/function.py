@@ -158,6 +158,14 @@ class BackwardNode(Node):
                       else Node.saved_inputs.fget(self)),
         doc="Primitives: the inputs named by ``save_inputs``, in that order.")
 
+    def save_array(self, arr: Any) -> None:
+        """Keep a forward intermediate for the array rule (``saved_arrays``, after the inputs
+        saved so far), freed with the saved tensors after backward; private, never written."""
+        if self._fwd is None:
+            return
+        self._saved += (_make(arr),)
+        self._saved_ver += (0,)
+
     def save_outputs(self, *indices: int) -> None:
         """Save outputs at ``indices``; they are kept as arrays to avoid a reference cycle."""
         if self._fwd is None:
@@ -194,8 +202,8 @@ class _NullCtx:
     _fwd = None
     _save_out = None
     needs_input_grad = (False,) * 64
-    save_inputs = save_outputs = save_for_backward = mark_dirty = mark_non_differentiable = (
-        set_materialize_grads) = lambda self, *a: None
+    save_inputs = save_outputs = save_array = save_for_backward = mark_dirty = (
+        mark_non_differentiable) = set_materialize_grads = lambda self, *a: None
 
 
 _NULL_CTX = _NullCtx()
