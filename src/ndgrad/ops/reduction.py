@@ -246,58 +246,115 @@ def _int_accumulator(x: Tensor, dtype: Any) -> Any:
 class Amax(Primitive):
     """Max over ``dims``; ties share the gradient evenly (PyTorch's amax rule)."""
 
-    _ctx_slots = ("dims", "keepdim")
+    _ctx_slots = ("dims", "keepdim", "flat")
+    _nan_hits = False  # a NaN result: does its gradient go to the NaN elements (MaxAll)?
 
     @staticmethod
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, op: str) -> Any:
         ctx.save_inputs(0)
         ctx.save_outputs(0)
         ctx.dims, ctx.keepdim = dims, keepdim
-        return getattr(x, op)(axis=dims, keepdims=keepdim)
+        ctx.flat = None
+        if type(x) is not ndarray or not x.size or not x.ndim or not x.flags.c_contiguous:
+            return getattr(x, op)(axis=dims, keepdims=keepdim)
+        arg = x.argmax if op == "max" else x.argmin
+        if dims is None:
+            # the first extreme's flat index, its value read there: argmax costs what the
+            # reduction does, and the rule scatters at that index when nothing ties
+            i = arg()
+            ctx.flat = i
+            val = x.reshape(-1)[i]
+            return val.reshape((1,) * x.ndim) if keepdim else val
+        if dims == (x.ndim - 1,):
+            # along the last axis argmax runs ~2.5x faster than maximum.reduce here; the
+            # values are gathered by flat index (row * n + idx)
+            idx = arg(axis=-1, keepdims=keepdim)
+            flat = np.arange(0, x.size, x.shape[-1])
+            flat += idx.reshape(-1)
+            ctx.flat = flat
+            return x.reshape(-1)[flat].reshape(idx.shape)
+        return (np.maximum if op == "max" else np.minimum).reduce(x, dims, None, None, keepdim)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
+        cls = type(ctx)._fn
+        g = grad._data
+        a, y = ctx.saved_arrays()
+        if float_rule(a, g) and a.size <= _EXACT_COUNT.get(a.dtype.itemsize, 0):
+            return _tensor_of(_amax_grad(cls, ctx, a, y, g))
         x, y = ctx.saved_tensors
-        a = x._data
-        if float_rule(a, grad._data) and a.size <= _EXACT_COUNT.get(a.dtype.itemsize, 0):
-            # no graph (and counts exact in the dtype): a boolean hit mask, its count per
-            # reduced slice, one scaled product
-            g, yd = kept_dims(ctx, a.shape, grad._data, y._data)
-            xp = array_module(a)
-            hit = xp.equal(a, yd)
-            dims = ctx.dims
-            cnt = xp.count_nonzero(hit)  # one pass, far cheaper than a count per slice
-            if dims is None:
-                return _tensor_of(xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype)))
-            if cnt == yd.size and not xp.isnan(yd).any():
-                # no ties: every slice has its one hit (a NaN slice has none), so g / 1
-                return _tensor_of(xp.multiply(hit, g, dtype=a.dtype))
-            cnt = xp.count_nonzero(hit, axis=dims, keepdims=True)
-            with np.errstate(divide="ignore", invalid="ignore"):  # a NaN slice: 0 hits, NaN
-                return _tensor_of(xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype)))
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
         # tie at the extreme: split grad evenly among the tied elements
         hit = x == y
+        if cls._nan_hits and array_module(y._data).isnan(y._data).any():
+            hit = Tensor._make(array_module(a).isnan(a))  # a NaN max(): the NaNs share it
         return grad / hit.sum(ctx.dims, keepdim=True) * hit
+
+
+def _amax_grad(cls: Any, ctx: Any, a: Any, y: Any, g: Any) -> Any:
+    """The array rule of amax/amin/max()/min() (no graph; counts exact in the dtype): the
+    gradient scattered at the forward's flat indices when no slice ties (the common case),
+    else a boolean hit mask scaled by each slice's share."""
+    g, yd = kept_dims(ctx, a.shape, g, y)
+    xp = array_module(a)
+    flat = ctx.flat
+    if ctx.dims is None:
+        if yd.ndim:
+            yd, g = yd.reshape(()), g.reshape(())
+        if yd != yd:  # NaN: max() splits among the NaNs (PyTorch), amax gives NaN
+            hit = xp.isnan(a) if cls._nan_hits else xp.zeros(a.shape, bool)
+        elif flat is not None and (flat + 1 == a.size or (
+                xp.maximum if cls._op == "max" else xp.minimum).reduce(
+                    a.reshape(-1)[flat + 1:]) != yd):
+            # no tie: every element before the first extreme is on the other side of it,
+            # so one look at the rest decides
+            out = xp.zeros(a.shape, a.dtype)
+            out.reshape(-1)[flat] = g
+            return out
+        else:
+            hit = xp.equal(a, yd)
+        with np.errstate(divide="ignore", invalid="ignore"):  # no hits: g / 0 * 0, NaN
+            out = hit.astype(a.dtype)
+            out *= xp.true_divide(g, xp.count_nonzero(hit), dtype=a.dtype)
+            return out
+    hit = xp.equal(a, yd)
+    if xp.count_nonzero(hit) == yd.size and not xp.isnan(yd).any():
+        # no ties: every slice has its one hit (a NaN slice has none), so g / 1
+        if flat is not None:
+            out = xp.zeros(a.shape, a.dtype)
+            out.reshape(-1)[flat] = g.reshape(-1)
+            return out
+        out = hit.astype(a.dtype)
+        out *= g
+        return out
+    cnt = xp.count_nonzero(hit, axis=ctx.dims, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a NaN slice: 0 hits, NaN
+        return xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype))
 
 
 _EXACT_COUNT = {2: 1 << 11, 4: 1 << 24, 8: 1 << 53}  # float16/32/64 count ones exactly
 
 
 class Amin(Amax):
-    pass
+    _op = "min"
+
+
+Amax._op = "max"
 
 
 class MaxAll(Amax):
-    """``max(input)``: a 0-d result; PyTorch splits the gradient evenly among ties here too."""
+    """``max(input)``: a 0-d result; PyTorch splits the gradient evenly among ties here too,
+    and a NaN result's among the NaN elements."""
 
     _node_name = "MaxBackward1"
+    _nan_hits = True
 
 
 class MinAll(Amin):
     _node_name = "MinBackward1"
+    _nan_hits = True
 
 
 class MaxDim(Primitive):

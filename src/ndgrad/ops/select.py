@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._backend import array_module
+from .._backend import array_module, np
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
 from ._common import float_input, is_scalar, promote_int, to_tensor
 from .binary import _operands, where
+from .unary import _np_clip
 
 _make = Tensor._make
 _INF = float("inf")
@@ -118,7 +119,8 @@ class Clamp(Primitive):
             ctx.save_outputs(0)
         xp = array_module(x)
         if x.dtype.kind == "f":  # clip's loop is vectorised (max/min with a scalar are not)
-            return xp.clip(x, -_INF if lo is None else lo, _INF if hi is None else hi)
+            return (_np_clip if xp is np else xp.clip)(
+                x, -_INF if lo is None else lo, _INF if hi is None else hi)
         if lo is None:
             return xp.minimum(x, hi)
         out = xp.maximum(x, lo)
@@ -128,9 +130,9 @@ class Clamp(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        x = ctx.saved_tensors[0]
+        saved = ctx.saved_arrays()  # (x,) or (x, out)
         lo, hi = ctx.lo, ctx.hi
-        g, a = grad._data, x._data
+        g, a = grad._data, saved[0]
         it = fr.int_of(a.dtype)
         if (it is not None and not _grad_on() and a.ndim and g.shape == a.shape
                 and g.dtype is a.dtype and (lo is None or hi is None or lo <= hi)):
@@ -146,10 +148,11 @@ class Clamp(Primitive):
             elif hi is None:
                 xp.greater_equal(a, lo, out=m)
             else:
-                xp.equal(ctx.saved_tensors[1]._data, a, out=m)
+                xp.equal(saved[1], a, out=m)
             xp.multiply(m, g.view(it), out=m)
             return _make(out)
         # on a bound the gradient passes (PyTorch: where min <= x <= max)
+        x = ctx.saved_tensors[0]
         if lo is None:
             keep = x <= hi
         elif hi is None:
@@ -163,6 +166,9 @@ class Clamp(Primitive):
 
 def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:
     """Limit input to [min, max]; bounds are numbers or tensors, either may be None."""
+    if type(input) is Tensor and type(min) is float and type(max) is float and \
+            input._data.dtype.kind == "f":  # the common call: float bounds on a float tensor
+        return Clamp.apply(input, lo=min, hi=max)
     x = to_tensor(input)
     if min is None and max is None:
         raise ValueError("clamp: min and max are both None. Hint: pass at least one bound.")
