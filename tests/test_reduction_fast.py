@@ -174,3 +174,23 @@ def test_tensor_methods_are_the_op_functions():
     np.testing.assert_array_equal(x.clamp(max=2.0).detach().numpy(), [[0, 1, 2], [2, 2, 2]])
     x.std(dim=0).sum().backward()
     assert x.grad is not None and x.grad.shape == (2, 3)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean"])
+@pytest.mark.parametrize("dims,keepdim", [(1, False), (0, True), ((0, 2), False), ((0, 2), True),
+                                          (-1, False)])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_sum_mean_gradient_view_over_reduced_dims(op, dims, keepdim, contiguous):
+    rng = np.random.default_rng(9)
+    xa = rng.standard_normal((3, 4, 5))
+    x = t(xa)
+    y = getattr(ng, op)(x, dims, keepdim)
+    ga = rng.standard_normal(y.shape[:-1] + (2 * y.shape[-1],))
+    ga = np.ascontiguousarray(ga[..., ::2]) if contiguous else ga[..., ::2]  # strided: fallback
+    y.backward(ng.tensor(ga))
+    d = (dims,) if isinstance(dims, int) else dims
+    d = tuple(i % 3 for i in d)
+    gk = ga if keepdim else np.expand_dims(ga, d)
+    count = np.prod([xa.shape[i] for i in d]) if op == "mean" else 1
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(gk / count, xa.shape), rtol=1e-15)
+    x.grad.numpy()[...] = 0.0  # the .grad owns writable memory, not the read-only view

@@ -61,9 +61,23 @@ def _spread(ctx: Any, grad: Tensor, count: int | None) -> Tensor:
                                                         ctx.in_shape))
         if count is not None:
             g = _as_array(g / count)  # a 0-d result comes back as a scalar
-        if not ctx.keepdim and ctx.dims is not None and g.ndim:
-            g = g.reshape(reduced_shape(ctx.in_shape, ctx.dims))
-        return _tensor_of(_backend.broadcast_to(g, ctx.in_shape))
+        shape, dims = ctx.in_shape, ctx.dims
+        if type(g) is ndarray and dims is not None and g.flags.c_contiguous and g.ndim == (
+                len(shape) if ctx.keepdim else len(shape) - len(dims)):
+            # the view over the input's shape made at once: g's strides on the kept dims,
+            # 0 on the reduced ones (no reshape, no broadcast checks)
+            gs = g.strides
+            if ctx.keepdim:
+                st = tuple([0 if i in dims else gs[i] for i in range(len(shape))])
+            else:
+                it = iter(gs)
+                st = tuple([0 if i in dims else next(it) for i in range(len(shape))])
+            v = ndarray(shape, g.dtype, g, 0, st)
+            v.flags.writeable = False
+            return _tensor_of(v)
+        if not ctx.keepdim and dims is not None and g.ndim:
+            g = g.reshape(reduced_shape(shape, dims))
+        return _tensor_of(_backend.broadcast_to(g, shape))
     if not ctx.keepdim:
         grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
     return (grad if count is None else grad / count).broadcast_to(ctx.in_shape)
