@@ -141,16 +141,12 @@ class BackwardNode(Node):
         out = []
         for e, ver in zip(saved, self._saved_ver):
             if e.__class__ is _SavedOutput:
-                if e.version[0] != ver:
-                    self._unpack_saved()  # raises the version error
-                out.append(e.data)
-            elif e is None:
-                out.append(None)
+                v, arr = e.version, e.data
             else:
-                v = e._version
-                if v is not None and v[0] != ver:
-                    self._unpack_saved()  # raises the version error
-                out.append(e._data)
+                v, arr = (None, None) if e is None else (e._version, e._data)
+            if v is not None and v[0] != ver:
+                self._unpack_saved()  # raises the version error
+            out.append(arr)
         return tuple(out)
 
     saved_inputs = property(

@@ -9,6 +9,7 @@ from . import (  # noqa: E402
     binary,
     compare,
     convert,
+    extremes,
     indexing,
     join,
     linalg,
@@ -23,6 +24,7 @@ from . import (  # noqa: E402
 from .binary import *  # noqa: F403
 from .compare import *  # noqa: F403
 from .convert import *  # noqa: F403
+from .extremes import *  # noqa: F403
 from .indexing import *  # noqa: F403
 from .interop import array_function, array_ufunc
 from .join import *  # noqa: F403
@@ -35,5 +37,6 @@ from .shape import *  # noqa: F403
 from .softmaxes import *  # noqa: F403
 from .unary import *  # noqa: F403
 
-__all__ = [name for m in (binary, compare, convert, indexing, join, linalg, moments, reduction,
-                          rounding, select, shape, softmaxes, unary) for name in m.__all__]
+__all__ = [name for m in (binary, compare, convert, extremes, indexing, join, linalg, moments,
+                          reduction, rounding, select, shape, softmaxes, unary)
+           for name in m.__all__]

@@ -10,14 +10,18 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from .._backend import array_module
+from .._backend import array_module, ndarray, np
 from .._errors import shape_error
 from .._tensor import Tensor
-from ..autograd.function import Primitive, _tensor_of
+from ..autograd.function import Primitive, _apply_one, _tensor_of
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_rule, kept_dims, pair, to_tensor
 from ._shape_utils import normalize_dims, reduced_shape
+from .moments import _DOT_MAX  # BLAS dot's sums stay within an ulp of pairwise ones to here
 
 _INF = float("inf")
+_F32, _F64 = np.dtype("float32"), np.dtype("float64")
+_dot, _sqrt = np.dot, np.sqrt
 
 
 class MatMul(Primitive):
@@ -388,10 +392,17 @@ class VectorNorm(Primitive):
     _node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
-    def forward(ctx: Any, x: Any, ord: float, dims: Any, keepdim: bool) -> Any:
+    def forward(ctx: Any, x: Any, ord: float, dims: Any = None, keepdim: bool = False) -> Any:
         ctx.ord, ctx.dims, ctx.keepdim, ctx.in_shape = ord, dims, keepdim, x.shape
         ctx.save_inputs(0)
         ctx.save_outputs(0)
+        if ord == 2 and dims is None and type(x) is ndarray and (
+                x.dtype is _F32 or x.dtype is _F64) and x.size <= _DOT_MAX:
+            # NumPy's own 2-norm: BLAS dot of the flat input, no x * x array (longer inputs
+            # keep the pairwise sum below)
+            r = x.ravel()  # a view when contiguous (a copy, still cheaper, otherwise)
+            out = _sqrt(_dot(r, r))
+            return out.reshape((1,) * x.ndim) if keepdim else out
         xp = array_module(x)
         if ord == 2 and x.dtype.kind != "c":  # real: x * x, no |x| pass
             return xp.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
@@ -410,15 +421,20 @@ class VectorNorm(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
-        x, y = ctx.saved_tensors
         p = ctx.ord
         if p == 0:
             return None  # a count: zero gradient
-        a = x._data
-        if p == 2 and float_rule(a, grad._data):
-            # no graph: the small factor on arrays (reshaped as arrays), one full-size product
-            g, ya = kept_dims(ctx, ctx.in_shape, grad._data, y._data)
-            return _tensor_of(a * (g / array_module(ya).where(ya != 0, ya, 1)))
+        if p == 2 and not _grad_on():
+            a, ya = ctx.saved_arrays()
+            g = grad._data
+            if float_rule(a, g):
+                # no graph: the small factor on arrays, one full-size product; subgradient 0
+                # at x = 0 (a 0-d factor as a scalar: the whole-array case, no reshapes)
+                if not g.ndim:
+                    return _tensor_of(a * (g / ya if ya != 0 else g))
+                g, ya = kept_dims(ctx, ctx.in_shape, g, ya)
+                return _tensor_of(a * (g / array_module(ya).where(ya != 0, ya, 1)))
+        x, y = ctx.saved_tensors
         if not ctx.keepdim:
             kshape = reduced_shape(ctx.in_shape, ctx.dims)
             grad, y = grad.reshape(kshape), y.reshape(kshape)
@@ -436,6 +452,9 @@ class VectorNorm(Primitive):
 def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """``sum(|x|^ord)^(1/ord)`` over ``dim`` (all dims when None); ord may be inf, -inf or 0."""
+    if type(x) is Tensor and dim is None and not keepdim and dtype is None and \
+            type(ord) in (int, float) and ord == 2 and x._data.dtype.kind == "f":
+        return _apply_one(VectorNorm, x, 2.0)  # the common call, without the argument checks
     x = to_tensor(x)
     if dtype is not None:
         x = x.to(dtype)
@@ -494,6 +513,9 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """PyTorch's ``torch.norm``: numeric ``p`` is a vector norm over ``dim`` (all dims when None);
     'fro' is the 2-norm over ``dim``."""
+    if type(input) is Tensor and dim is None and not keepdim and dtype is None and \
+            input._data.dtype.kind == "f" and (p is None or p == "fro"):
+        return _apply_one(VectorNorm, input, 2.0)  # the common call, without the argument checks
     input = to_tensor(input)
     if p == "fro" or p is None:
         p = 2

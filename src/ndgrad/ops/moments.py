@@ -3,7 +3,6 @@ ddof), with array-only rules when no graph is built."""
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 from .._backend import array_module, ndarray, np
@@ -16,27 +15,24 @@ from .binary import where
 
 _INF = float("inf")
 _F32, _F64 = np.dtype("float32"), np.dtype("float64")
-# NumPy's einsum without its Python wrapper (which only dispatches on ``optimize``): two calls
-# per forward. Not public API, so looked up softly.
+_add_reduce = np.add.reduce
+# NumPy's einsum without its Python wrapper (which only dispatches on ``optimize``). Not
+# public API, so looked up softly.
 _einsum = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "c_einsum", None) \
     or np.einsum
-# einsum sums in SIMD lanes, not in add.reduce's pairwise blocks: 2-3x faster (a sum of
-# squares without the squares array), and within about an ulp of add.reduce up to this many
-# terms per sum. Longer sums, and other dtypes, keep add.reduce.
-_EINSUM_MAX = 1 << 16
-_SUBSCRIPTS: dict = {}
+_vecdot = getattr(np, "vecdot", None)  # NumPy >= 2
+# BLAS dot sums in a few SIMD lanes, not in pairwise blocks: within about an ulp of
+# add.reduce up to this many float32 terms per sum (20 ulp at 2**20); longer sums keep
+# add.reduce. Also linalg's 2-norm.
+_DOT_MAX = 1 << 16
 
 
-def _subscripts(ndim: int, dims: tuple | None) -> tuple[str, str]:
-    """einsum subscripts of the sum of ``x`` and of ``x * x`` over ``dims`` (all when None),
-    e.g. ``('ab->a', 'ab,ab->a')``; cached per (ndim, dims)."""
-    key = (ndim, dims)
-    subs = _SUBSCRIPTS.get(key)
-    if subs is None:
-        ins = string.ascii_letters[:ndim]
-        out = "" if dims is None else "".join([c for i, c in enumerate(ins) if i not in dims])
-        subs = _SUBSCRIPTS[key] = (f"{ins}->{out}", f"{ins},{ins}->{out}")
-    return subs
+def _rowdot(a: Any) -> Any:
+    """``sum(a * a, axis=-1)`` of a C-contiguous 2-D array: a BLAS dot per row, as accurate as
+    add.reduce's pairwise sum (to _DOT_MAX terms) and 2-3x faster, without an ``a * a``."""
+    if _vecdot is not None:
+        return _vecdot(a, a)
+    return np.matmul(a[:, None, :], a[:, :, None]).reshape(a.shape[0])  # the same dots
 
 
 class Var(Primitive):
@@ -48,7 +44,9 @@ class Var(Primitive):
     def forward(ctx: Any, x: Any, dims: Any, keepdim: bool = False, correction: Any = 1) -> Any:
         ctx.save_inputs(0)
         ctx.dims, ctx.keepdim = dims, keepdim
-        n = x.size if dims is None else x.shape[dims[0]] if len(dims) == 1 else \
+        nd = x.ndim
+        k = nd if dims is None else len(dims)  # how many dims are reduced
+        n = x.size if dims is None else x.shape[dims[0]] if k == 1 else \
             reduced_count(x.shape, dims)
         denom = n - correction if n > correction else 0
         ctx.scale = scale = 1.0 / denom if denom else _INF  # 0 dof: nan/inf as PyTorch
@@ -56,19 +54,28 @@ class Var(Primitive):
             ctx.mean = None
             return x.sum(axis=dims, keepdims=keepdim) * scale
         # the mean (keepdim-shaped, small) is kept: the array rule re-centres x with it
-        if type(x) is ndarray and (x.dtype is _F32 or x.dtype is _F64) and \
-                n <= _EINSUM_MAX and x.ndim <= 52:
-            total, squares = _subscripts(x.ndim, dims)
-            kshape = reduced_shape(x.shape, dims)
-            ctx.mean = m = _einsum(total, x).reshape(kshape)
+        plain = type(x) is ndarray and (x.dtype is _F32 or x.dtype is _F64)
+        if plain and n <= _DOT_MAX and (dims is None or dims[0] == nd - k) and \
+                x.flags.c_contiguous:
+            # the trailing dims of a C-contiguous array: rows of a 2-D view, summed by einsum
+            # (the mean only centres x: its last ulp does not reach the variance) and BLAS dots
+            lead = x.shape[:nd - k]
+            rows = x.reshape(-1, n)
+            m = _einsum("ij->i", rows)
             m /= n
-            d = x - m
-            out = _einsum(squares, d, d) * scale
-            return out.reshape(kshape) if keepdim else out
-        ctx.mean = m = x.mean(axis=dims, keepdims=True)
+            d = rows - m[:, None]
+            ctx.mean = m.reshape(lead + (1,) * k)
+            out = _rowdot(d)
+            out *= scale
+            return out.reshape(ctx.mean.shape if keepdim else lead)
+        # plain: ndarray.mean and .sum without their Python wrappers, the same reductions
+        ctx.mean = m = _add_reduce(x, dims, None, None, True) / n if plain else \
+            x.mean(axis=dims, keepdims=True)
         d = x - m
         d *= d
-        return d.sum(axis=dims, keepdims=keepdim) * scale
+        s = _add_reduce(d, dims, None, None, keepdim) if plain else \
+            d.sum(axis=dims, keepdims=keepdim)
+        return s * scale
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -115,9 +122,9 @@ class Std(Primitive):
             a, ya = ctx.saved_arrays()
             g = _kept(ctx, a, grad._data)
             if g is not None:  # (x - mean) * (g / std * scale): the small factor first
-                if g.ndim:
+                if g.ndim and not ctx.keepdim:
                     ya = ya.reshape(g.shape)
-                f = g / np.where(ya == 0, _INF, ya)  # std 0: gradient 0, as PyTorch
+                f = g / array_module(ya).where(ya == 0, _INF, ya)  # std 0: gradient 0, as PyTorch
                 f *= ctx.scale
                 d = a - ctx.mean
                 d *= f
