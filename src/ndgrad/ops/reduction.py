@@ -28,6 +28,7 @@ from .binary import where
 from .unary import exp
 
 _add_reduce = np.add.reduce
+_mul_reduce = np.multiply.reduce
 _INF = float("inf")
 
 
@@ -191,31 +192,34 @@ class Prod(Primitive):
         ctx.save_inputs(0)
         ctx.save_outputs(0)
         ctx.dims, ctx.keepdim = dims, keepdim
+        if type(x) is ndarray:  # ndarray.prod without its Python wrapper: the same reduction
+            return _mul_reduce(x, dims, dtype, None, keepdim)
         return x.prod(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
+        a, ya = ctx.saved_arrays()
+        if float_rule(a, grad._data) and _no_zero_factor(a, ya):
+            g, ya = kept_dims(ctx, a.shape, grad._data, ya)
+            g = g * ya  # small: the reduced shape
+            return _tensor_of(array_module(g).divide(g, a))  # (g * y) / x
         x, y = ctx.saved_tensors
-        if float_rule(x._data, grad._data) and _no_zero_factor(x, y):
-            g, ya = kept_dims(ctx, x.shape, grad._data, y._data)
-            return _tensor_of(array_module(g).divide(g * ya, x._data))  # (g * y) / x
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
             grad, y = grad.reshape(shape), y.reshape(shape)
-        if _no_zero_factor(x, y):
+        if _no_zero_factor(x._data, y._data):
             return grad * y / x  # exact (at every order) while no factor is zero
         return grad * _prod_of_others(x, ctx.dims)
 
 
-def _no_zero_factor(x: Tensor, y: Tensor) -> bool:
-    """No factor of ``x`` is 0. A zero makes its product 0 or NaN, so a product with neither
-    answers from the (small) result alone, without a pass over ``x``."""
-    ya = y._data
+def _no_zero_factor(a: Any, ya: Any) -> bool:
+    """No factor of the array ``a`` is 0. A zero makes its product 0 or NaN, so a product
+    ``ya`` with neither answers from the (small) result alone, without a pass over ``a``."""
     if ya.dtype.kind in "fc":
         xp = array_module(ya)
         if not (ya == 0).any() and not xp.isnan(ya).any():
             return True
-    return not (x == 0).any()
+    return not (a == 0).any()
 
 
 def _prod_of_others(x: Tensor, dims: tuple | None) -> Tensor:
@@ -241,6 +245,11 @@ def _prod_of_others(x: Tensor, dims: tuple | None) -> Tensor:
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
          axis: Any = None, keepdims: bool | None = None) -> Tensor:
     """Product over ``dim`` (all dims when None); gradients are right where factors are 0."""
+    if type(input) is Tensor and type(dim) is int and dtype is None and axis is None and \
+            keepdims is None and input._data.dtype.kind == "f" and \
+            -input._data.ndim <= dim < input._data.ndim:  # the common call, unchecked
+        return Prod.apply(input, dims=(dim % input._data.ndim,), keepdim=bool(keepdim),
+                          dtype=None)
     input = to_tensor(input)
     dims = normalize_dims("prod", input._data.ndim, dim, axis)
     if input._data.ndim == 0:
