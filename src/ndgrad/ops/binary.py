@@ -510,6 +510,8 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
 def pow(input: Any, exponent: Any) -> Tensor:
     """input ** exponent, broadcasting."""
     if type(exponent) in _PY_NUM and type(input) is Tensor:
+        if input._data.dtype.kind == "f":  # the common call: without apply's keywords
+            return _apply_scalar(PowScalar, input, exponent)
         if isinstance(exponent, float) or exponent < 0:
             input = promote_int(input)
         return PowScalar.apply(input, c=exponent)

@@ -432,8 +432,7 @@ def reciprocal(input: Tensor) -> Tensor:
 
 def square(input: Tensor) -> Tensor:
     """input ** 2 (PyTorch's PowBackward0 node)."""
-    x = to_tensor(input)
-    return x ** 2
+    return (input if type(input) is Tensor else to_tensor(input)) ** 2
 
 
 def sin(input: Tensor) -> Tensor:
