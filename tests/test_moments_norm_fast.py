@@ -269,3 +269,15 @@ def test_two_norm_saved_input_modified_in_place_raises():
 def test_two_norm_integer_input_still_raises():
     with pytest.raises(TypeError, match="floating point"):
         ng.linalg.vector_norm(ng.tensor(np.arange(4)))
+
+
+@pytest.mark.parametrize("dtype,real", [(np.complex128, np.float64), (np.complex64, np.float32)])
+@pytest.mark.parametrize("dim", [None, 1])
+def test_var_std_of_complex_input_are_real_as_numpy(dtype, real, dim):
+    rng = np.random.default_rng(11)
+    z = (rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))).astype(dtype)
+    for op in ("var", "std"):
+        got = getattr(ng, op)(ng.tensor(z), dim)
+        want = getattr(np, op)(z, axis=dim, ddof=1)
+        assert got.dtype == real
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5)

@@ -72,7 +72,10 @@ class Var(Primitive):
         ctx.mean = m = _add_reduce(x, dims, None, None, True) / n if plain else \
             x.mean(axis=dims, keepdims=True)
         d = x - m
-        d *= d
+        if d.dtype.kind == "c":  # |x - mean|^2, real (PyTorch's and NumPy's complex variance)
+            d = d.real * d.real + d.imag * d.imag
+        else:
+            d *= d
         s = _add_reduce(d, dims, None, None, keepdim) if plain else \
             d.sum(axis=dims, keepdims=keepdim)
         return s * scale
