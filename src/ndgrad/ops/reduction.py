@@ -13,7 +13,7 @@ from .. import _backend, _dtypes
 from .._backend import array_module, ndarray, np
 from .._errors import shape_error
 from .._tensor import Tensor
-from ..autograd.function import Primitive, _as_array, _tensor_of
+from ..autograd.function import Primitive, _apply_one, _as_array, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_input, float_rule, kept_dims, to_tensor
 from ._shape_utils import (
@@ -36,7 +36,7 @@ class Sum(Primitive):
     _ctx_slots = ("in_shape", "dims", "keepdim")
 
     @staticmethod
-    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, dtype: Any) -> Any:
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool = False, dtype: Any = None) -> Any:
         ctx.in_shape = x.shape
         ctx.dims = dims
         ctx.keepdim = keepdim
@@ -118,9 +118,14 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
             input._data.dtype.kind == "f":  # the common call, without the argument checks
         nd = input._data.ndim
         if dim is None:
-            return Sum.apply(input, dims=None, keepdim=bool(keepdim), dtype=None)
-        if type(dim) is int and nd and -nd <= dim < nd:
-            return Sum.apply(input, dims=(dim % nd,), keepdim=bool(keepdim), dtype=None)
+            dims = None
+        elif type(dim) is int and nd and -nd <= dim < nd:
+            dims = (dim % nd,)
+        else:
+            dims = False
+        if dims is not False:  # keepdim False: one positional parameter, no keywords
+            return Sum.apply(input, dims=dims, keepdim=True, dtype=None) if keepdim else \
+                _apply_one(Sum, input, dims)
     input = to_tensor(input)
     dims = normalize_dims("sum", input.ndim, dim, axis)
     kd = keepdim_of(keepdim, keepdims)
@@ -139,10 +144,12 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         a = input._data
         nd = a.ndim
         if dim is None:
-            return MeanAll.apply(input, dims=None, keepdim=bool(keepdim), count=a.size)
+            return MeanAll.apply(input, dims=None, keepdim=True, count=a.size) if keepdim else \
+                _apply_one(MeanAll, input, None)
         if type(dim) is int and nd and -nd <= dim < nd:
             d = dim % nd
-            return Mean.apply(input, dims=(d,), keepdim=bool(keepdim), count=a.shape[d])
+            return Mean.apply(input, dims=(d,), keepdim=True, count=a.shape[d]) if keepdim \
+                else _apply_one(Mean, input, (d,))
     input = to_tensor(input)
     if input._data.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError(
@@ -166,7 +173,9 @@ class Mean(Primitive):
     _node_name = "MeanBackward1"
 
     @staticmethod
-    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, count: int) -> Any:
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool = False, count: int = 0) -> Any:
+        if not count:  # _apply_one passes dims alone: the count of the reduced elements
+            count = x.size if dims is None else reduced_count(x.shape, dims)
         ctx.in_shape, ctx.dims, ctx.keepdim, ctx.count = x.shape, dims, keepdim, count
         s = _add_reduce(x, dims, None, None, keepdim) if type(x) is ndarray else \
             x.sum(axis=dims, keepdims=keepdim)
