@@ -217,14 +217,15 @@ class Div(Primitive):
         n = ctx.needs_input_grad
         if not n[1]:
             return grad / ctx.saved_tensors[0], None
-        y, out = ctx.saved_tensors
-        gx = grad / y
-        if not _grad_on():  # no graph: negate the fresh product in place
-            gd, od = gx._data, out._data
+        if not _grad_on():  # no graph: on the arrays, the fresh product negated in place
+            yd, od = ctx.saved_arrays()
+            gd = grad._data / yd
             if gd.ndim and gd.shape == od.shape and gd.dtype == od.dtype:
                 gy = gd * od
                 array_module(gy).negative(gy, out=gy)
-                return (gx if n[0] else None), _make(gy)
+                return (_make(gd) if n[0] else None), _make(gy)
+        y, out = ctx.saved_tensors
+        gx = grad / y
         return (gx if n[0] else None), gx * out * -1  # d(x/y)/dy = -(x/y) / y
 
 
