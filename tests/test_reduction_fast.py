@@ -194,3 +194,23 @@ def test_sum_mean_gradient_view_over_reduced_dims(op, dims, keepdim, contiguous)
     count = np.prod([xa.shape[i] for i in d]) if op == "mean" else 1
     np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(gk / count, xa.shape), rtol=1e-15)
     x.grad.numpy()[...] = 0.0  # the .grad owns writable memory, not the read-only view
+
+
+@pytest.mark.parametrize("f", [lambda x: x + 1.0, lambda x: x - 2.0, lambda x: (x + 1.0) + 2.0,
+                               lambda x: x.reshape(6).reshape(2, 3), lambda x: x * 1.0,
+                               lambda x: -(-x)])
+@pytest.mark.parametrize("temporary", [False, True])
+def test_chain_ending_at_leaf_never_aliases_callers_gradient(f, temporary):
+    x = t(np.ones((2, 3)))
+    g = ng.tensor(np.full((2, 3), 3.0))
+    if temporary:
+        f(x).backward(ng.tensor(np.full((2, 3), 3.0)))
+    else:
+        f(x).backward(g)
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
+    assert x.grad is not g and not np.shares_memory(x.grad.numpy(), g.numpy())
+    x.grad.numpy()[...] = 0.0  # writable, its own memory
+    np.testing.assert_array_equal(g.numpy(), np.full((2, 3), 3.0))
+    f(x).backward(g)  # accumulates into x.grad, never into g
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
+    np.testing.assert_array_equal(g.numpy(), np.full((2, 3), 3.0))

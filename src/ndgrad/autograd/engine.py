@@ -339,6 +339,18 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                     else:
                         g = outs  # one input, one gradient: no tuple
                     c = edges[0]
+                    if c.__class__ is Tensor and deps is None and not c._hooks and \
+                            g is not None:
+                        # the chain ends at a plain leaf: its .grad takes g at once (what the
+                        # delivery loop below does, without its per-edge bookkeeping)
+                        cd = c._data
+                        if type(g) is not Tensor or g._data.shape != cd.shape or (
+                                g._data.dtype is not cd.dtype):
+                            g = _validate(n, 0, g, cd.shape, cd.dtype, create_graph)
+                        outs = None
+                        _accumulate_leaf(c, g, create_graph)
+                        edges = ()
+                        break
                     # a chain: n is c's last pending parent and nothing is buffered for c, so
                     # c is ready now with g alone; run it directly instead of going through
                     # the buffers and the ready stack
