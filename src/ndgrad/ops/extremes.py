@@ -17,6 +17,8 @@ from ._common import float_rule, kept_dims, to_tensor
 from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape
 from .select import maximum, minimum
 
+_INT64 = np.dtype(_dtypes.int64)
+
 
 class Amax(Primitive):
     """Max over ``dims``; ties share the gradient evenly (PyTorch's amax rule)."""
@@ -152,7 +154,9 @@ class MaxDim(Primitive):
             idx = getattr(x, op)(axis=dim, keepdims=keepdim)
             flat = xp.arange(0, x.size, x.shape[dim])
             flat += idx.reshape(-1)
-            val = x.reshape(-1)[flat].reshape(idx.shape)
+            val = x.reshape(-1)[flat]
+            if idx.ndim != 1:
+                val = val.reshape(idx.shape)
         else:  # the values gathered at the indices: no second pass over x
             idx = getattr(x, op)(axis=dim, keepdims=True)
             val = xp.take_along_axis(x, idx, axis=dim)
@@ -160,7 +164,7 @@ class MaxDim(Primitive):
                 idx, val = idx.squeeze(dim), val.squeeze(dim)
         ctx.idx, ctx.dim, ctx.keepdim, ctx.in_shape = idx, dim, keepdim, x.shape
         ctx.flat = flat  # the flat positions, when found along the last axis: the rule's too
-        return val, idx.astype(_dtypes.int64, copy=False)
+        return val, idx if idx.dtype is _INT64 else idx.astype(_INT64)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor, grad_idx: Any = None) -> Tensor:
@@ -191,6 +195,9 @@ class MaxDim(Primitive):
 
 class MinDim(MaxDim):
     _node_name = "MinBackward0"
+
+
+MaxDim._backward_cls._out0_only = MinDim._backward_cls._out0_only = True  # indices: no grad
 
 
 _MaxResult = namedtuple("max", ["values", "indices"])
