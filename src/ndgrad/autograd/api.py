@@ -122,7 +122,7 @@ def tensor_backward(self: Tensor, gradient: Any = None, retain_graph: bool | Non
         seed = g if g._rg or not create_graph else Tensor._make(g._data)
     else:
         (seed,) = _seed((self,), g, False, "backward")
-    engine.run_backward([self], [seed], create_graph if retain_graph is None else retain_graph,
+    engine.backward_one(self, seed, create_graph if retain_graph is None else retain_graph,
                         create_graph)
 
 

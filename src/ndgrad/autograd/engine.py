@@ -200,6 +200,25 @@ def _prune(roots: list, targets: set) -> dict:
     return deps
 
 
+def backward_one(root: Tensor, seed: Tensor, keep_graph: bool, create_graph: bool) -> None:
+    """``run_backward([root], [seed], ...)`` into the leaves' ``.grad``: the common call,
+    ``loss.backward()``, set up without the general path's bookkeeping (one root, whose
+    count is 0: the graph is a DAG)."""
+    key = root.grad_fn
+    if key is None:
+        key = root
+        buffers: dict = {key: [seed]}
+    else:
+        buf = [None] * len(key.out_meta)
+        buf[root._out_idx] = seed
+        buffers = {key: buf}
+    anomaly = anomaly_mode._state.enabled
+    # dependency counts are found lazily (see _execute): a chain of nodes that each have one
+    # consumer (``_uses == 1``) never needs them
+    _execute(_discover([key]) if anomaly else None, buffers, [key], keep_graph, create_graph,
+             None, True, False, {}, {}, [], anomaly, key)
+
+
 def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
                  inputs: list | None = None, accumulate: bool = True,
                  retain_path: bool = False) -> list | None:
@@ -210,27 +229,13 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
     (``accumulate=False``) or added to their ``.grad``. ``retain_path`` sets ``.grad`` on
     every live tensor along the path (Chainer's ``retain_grad``).
     """
+    if inputs is None and len(roots) == 1 and not retain_path and accumulate:
+        backward_one(roots[0], grads[0], keep_graph, create_graph)
+        return []
     captures: dict = {}  # (node, idx) of a non-leaf input -> position(s) in inputs
     pruned = False
     leaf_targets: dict = {}
     anomaly = anomaly_mode._state.enabled
-    if inputs is None and len(roots) == 1 and not retain_path:
-        # the common call, loss.backward(): one root, whose count is 0 (the graph is a DAG)
-        r = roots[0]
-        key = r.grad_fn
-        if key is None:
-            key = r
-            buffers: dict = {key: [grads[0]]}
-        else:
-            buf = [None] * len(key.out_meta)
-            buf[r._out_idx] = grads[0]
-            buffers = {key: buf}
-        # dependency counts are found lazily (see _execute): a chain of nodes that each have
-        # one consumer (``_uses == 1``) never needs them
-        deps = None if accumulate and not anomaly else _discover([key])
-        ready = [key]
-        return _execute(deps, buffers, ready, keep_graph, create_graph, None, accumulate,
-                        False, captures, leaf_targets, [], anomaly, key)
     root_keys = [r.grad_fn if r.grad_fn is not None else r for r in roots]
     if inputs is not None:
         targets = set()
