@@ -80,8 +80,7 @@ for _name in ("sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "ar
               "std", "logsumexp", "norm", "cumsum", "neg", "exp", "log", "log1p", "expm1",
               "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "arcsin", "arccos",
               "arctan", "arctan2", "sigmoid", "relu", "abs", "sign", "square", "reciprocal",
-              "clamp", "clip", "maximum", "minimum", "mul", "div", "matmul", "dot", "softmax",
-              "log_softmax"):
+              "clamp", "clip", "maximum", "minimum", "mul", "div", "matmul", "dot"):
     setattr(Tensor, _name, getattr(ops, _name))
 Tensor.backward = _api.tensor_backward  # type: ignore[method-assign]
 del _name, _op
