@@ -24,6 +24,7 @@ class Amax(Primitive):
     """Max over ``dims``; ties share the gradient evenly (PyTorch's amax rule)."""
 
     _ctx_slots = ("dims", "keepdim", "flat")
+    _op = "max"  # the forward's ``op``, read by the rule's tie test
     _nan_hits = False  # a NaN result: does its gradient go to the NaN elements (MaxAll)?
 
     @staticmethod
@@ -116,9 +117,6 @@ _EXACT_COUNT = {2: 1 << 11, 4: 1 << 24, 8: 1 << 53}  # float16/32/64 count ones 
 
 class Amin(Amax):
     _op = "min"
-
-
-Amax._op = "max"
 
 
 class MaxAll(Amax):

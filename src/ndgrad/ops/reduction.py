@@ -29,7 +29,6 @@ from .unary import exp
 
 _add_reduce = np.add.reduce
 _mul_reduce = np.multiply.reduce
-_INF = float("inf")
 
 
 class Sum(Primitive):
