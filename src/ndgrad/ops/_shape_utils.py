@@ -38,6 +38,17 @@ def normalize_dim(op: str, ndim: int, dim: int) -> int:
     return dim % nd
 
 
+def quick_dims(dim: Any, ndim: int) -> Any:
+    """The dims of a reduction's common call, ``dim`` None or one int in range, without
+    ``normalize_dims``' checks: None, ``(dim % ndim,)``, or False for anything else (the
+    caller's checked path)."""
+    if dim is None:
+        return None
+    if type(dim) is int and -ndim <= dim < ndim:
+        return (dim % ndim,)
+    return False
+
+
 def keepdim_of(keepdim: bool = False, keepdims: bool | None = None) -> bool:
     """``keepdims`` is NumPy's alias of ``keepdim``."""
     return bool(keepdims) if keepdims is not None else bool(keepdim)

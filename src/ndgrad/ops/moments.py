@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import to_tensor
-from ._shape_utils import keepdim_of, normalize_dims, reduced_count, reduced_shape
+from ._shape_utils import keepdim_of, normalize_dims, quick_dims, reduced_count, reduced_shape
 from .binary import where
 
 _INF = float("inf")
@@ -146,13 +146,7 @@ def _moments(op: str, cls: Any, input: Any, dim: Any, unbiased: Any, keepdim: bo
             keepdims is None and ddof is None and input._data.dtype.kind == "f":
         # the common call (one int dim or none, default correction), without the argument
         # checks and, for keepdim False, without apply's keyword packing
-        nd = input._data.ndim
-        if dim is None:
-            dims = None
-        elif type(dim) is int and -nd <= dim < nd:
-            dims = (dim % nd,)
-        else:
-            dims = False
+        dims = quick_dims(dim, input._data.ndim)
         if dims is not False:
             if keepdim:
                 return cls.apply(input, dims=dims, keepdim=True, correction=1)

@@ -20,6 +20,7 @@ from ._shape_utils import (
     keepdim_of,
     normalize_dim,
     normalize_dims,
+    quick_dims,
     reduced_count,
     reduced_shape,
     shape_arg,
@@ -115,13 +116,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     """Sum over ``dim`` (all dims when None)."""
     if type(input) is Tensor and dtype is None and axis is None and keepdims is None and \
             input._data.dtype.kind == "f":  # the common call, without the argument checks
-        nd = input._data.ndim
-        if dim is None:
-            dims = None
-        elif type(dim) is int and nd and -nd <= dim < nd:
-            dims = (dim % nd,)
-        else:
-            dims = False
+        dims = quick_dims(dim, input._data.ndim)
         if dims is not False:  # keepdim False: one positional parameter, no keywords
             return Sum.apply(input, dims=dims, keepdim=True, dtype=None) if keepdim else \
                 _apply_one(Sum, input, dims)
@@ -140,15 +135,11 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     """Arithmetic mean over ``dim`` (one node: sum / count)."""
     if type(input) is Tensor and dtype is None and axis is None and keepdims is None and \
             input._data.dtype.kind == "f" and input._data.size:  # the common call, directly
-        a = input._data
-        nd = a.ndim
-        if dim is None:
-            return MeanAll.apply(input, dims=None, keepdim=True, count=a.size) if keepdim else \
-                _apply_one(MeanAll, input, None)
-        if type(dim) is int and nd and -nd <= dim < nd:
-            d = dim % nd
-            return Mean.apply(input, dims=(d,), keepdim=True, count=a.shape[d]) if keepdim \
-                else _apply_one(Mean, input, (d,))
+        dims = quick_dims(dim, input._data.ndim)
+        if dims is not False:  # Mean's forward counts the reduced elements itself
+            op = MeanAll if dims is None else Mean
+            return op.apply(input, dims=dims, keepdim=True) if keepdim else \
+                _apply_one(op, input, dims)
     input = to_tensor(input)
     if input._data.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError(
@@ -253,11 +244,11 @@ def _prod_of_others(x: Tensor, dims: tuple | None) -> Tensor:
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
          axis: Any = None, keepdims: bool | None = None) -> Tensor:
     """Product over ``dim`` (all dims when None); gradients are right where factors are 0."""
-    if type(input) is Tensor and type(dim) is int and dtype is None and axis is None and \
-            keepdims is None and input._data.dtype.kind == "f" and \
-            -input._data.ndim <= dim < input._data.ndim:  # the common call, unchecked
-        return Prod.apply(input, dims=(dim % input._data.ndim,), keepdim=bool(keepdim),
-                          dtype=None)
+    if type(input) is Tensor and dtype is None and axis is None and keepdims is None and \
+            input._data.dtype.kind == "f":  # the common call, unchecked
+        dims = quick_dims(dim, input._data.ndim)
+        if dims is not False:
+            return Prod.apply(input, dims=dims, keepdim=bool(keepdim), dtype=None)
     input = to_tensor(input)
     dims = normalize_dims("prod", input._data.ndim, dim, axis)
     if input._data.ndim == 0:
