@@ -39,6 +39,11 @@ def calibrate(fn: Callable[[], Any], target: float = 2e-3) -> int:
 
 
 def _sample(fn: Callable[[], Any], number: int) -> float:
+    # one untimed call first: the first call after the other side's batch pays for the heap
+    # that batch's frees gave back to the OS (glibc trims it; measured for add at (256, 256):
+    # 128-190 page faults and 0.3-0.6 ms on that one call, on both sides), a cost of switching
+    # between the two workloads that neither pays when it runs on its own
+    fn()
     t0 = time.perf_counter()
     for _ in range(number):
         fn()

@@ -15,6 +15,8 @@ from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one, _as_array, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
+from ._blas_sum import MIN_SIZE as BLAS_MIN
+from ._blas_sum import blas_sum
 from ._common import float_input, float_rule, kept_dims, to_tensor
 from ._shape_utils import (
     keepdim_of,
@@ -41,6 +43,10 @@ class Sum(Primitive):
         ctx.dims = dims
         ctx.keepdim = keepdim
         if type(x) is ndarray:  # ndarray.sum without its Python wrapper: the same reduction
+            if dtype is None and x.size >= BLAS_MIN:
+                s = blas_sum(x, dims, keepdim)
+                if s is not None:
+                    return s
             return _add_reduce(x, dims, dtype, None, keepdim)
         return x.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
@@ -167,8 +173,10 @@ class Mean(Primitive):
         if not count:  # _apply_one passes dims alone: the count of the reduced elements
             count = x.size if dims is None else reduced_count(x.shape, dims)
         ctx.in_shape, ctx.dims, ctx.keepdim, ctx.count = x.shape, dims, keepdim, count
-        s = _add_reduce(x, dims, None, None, keepdim) if type(x) is ndarray else \
-            x.sum(axis=dims, keepdims=keepdim)
+        s = None if x.size < BLAS_MIN else blas_sum(x, dims, keepdim)
+        if s is None:
+            s = _add_reduce(x, dims, None, None, keepdim) if type(x) is ndarray else \
+                x.sum(axis=dims, keepdims=keepdim)
         if s.ndim:
             return array_module(x).true_divide(s, count, out=s)
         return s / count  # a NumPy scalar (or 0-d array): the scalar division
