@@ -214,3 +214,62 @@ def test_chain_ending_at_leaf_never_aliases_callers_gradient(f, temporary):
     f(x).backward(g)  # accumulates into x.grad, never into g
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
     np.testing.assert_array_equal(g.numpy(), np.full((2, 3), 3.0))
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape,dim", [((3, 5), 1), ((3, 5), 0), ((3, 5), -1), ((6,), 0),
+                                       ((2, 3, 4), 1)])
+def test_max_dim_node_records_values_only(op, keepdim, shape, dim):
+    # the indices are integers: no grad_fn, no requires_grad (PyTorch's), and the node has
+    # one output, the values; the indices match NumPy's arg-extreme
+    xa = np.random.default_rng(0).permutation(int(np.prod(shape))).reshape(shape) * 1.0
+    x = t(xa)
+    vals, idx = getattr(ng, op)(x, dim, keepdim)
+    arg = getattr(np, "arg" + op)(xa, axis=dim, keepdims=keepdim)
+    np.testing.assert_array_equal(idx.numpy(), arg)
+    assert idx.dtype == np.int64 and idx.grad_fn is None and not idx.requires_grad
+    assert vals.grad_fn.name() == ("MaxBackward0" if op == "max" else "MinBackward0")
+    assert len(vals.grad_fn.out_meta) == 1
+    np.testing.assert_array_equal(vals.detach().numpy(),
+                                  np.take_along_axis(xa, np.asarray(arg).reshape(
+                                      arg.shape if keepdim else np.expand_dims(arg, dim).shape),
+                                      dim).reshape(arg.shape))
+    _same(lambda x: (getattr(ng, op)(x, dim, keepdim).values * 2.0).sum(), x)
+    with ng.no_grad():
+        v2, i2 = getattr(ng, op)(x, dim, keepdim)
+    assert v2.grad_fn is None and not v2.requires_grad
+    np.testing.assert_array_equal(i2.numpy(), idx.numpy())
+    np.testing.assert_array_equal(v2.numpy(), vals.detach().numpy())
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_dim_second_order_and_indices_kept_for_backward(op):
+    x = t(np.random.default_rng(1).standard_normal((4, 5)))
+    assert gradcheck(lambda x: getattr(ng, op)(x, 1).values ** 2, (x,))
+    assert gradgradcheck(lambda x: getattr(ng, op)(x, 1).values ** 2, (x,))
+    vals, idx = getattr(ng, op)(x, 1)
+    vals.sum().backward()
+    want = np.zeros((4, 5))
+    want[np.arange(4), idx.numpy()] = 1.0
+    np.testing.assert_array_equal(x.grad.numpy(), want)
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize("where", ["first", "last", "tie_after", "nan"])
+def test_max_all_lean_rule_falls_back_for_ties_and_nan(op, where):
+    # the lean rule takes the first extreme only when nothing after it ties and it is no NaN
+    xa = np.arange(1.0, 13.0).reshape(3, 4) * (1.0 if op == "max" else -1.0)
+    ext = 100.0 if op == "max" else -100.0
+    if where == "first":
+        xa.flat[0] = ext
+    elif where == "last":
+        xa.flat[11] = ext
+    elif where == "tie_after":
+        xa.flat[2] = xa.flat[10] = ext
+    else:
+        xa.flat[4] = np.nan
+    x = t(xa)
+    getattr(ng, op)(x).backward(ng.tensor(6.0))
+    hit = np.isnan(xa) if where == "nan" else xa == ext
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(hit, 6.0 / hit.sum(), 0.0))

@@ -323,7 +323,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
 
             fn = n._fn
             if simple and n._extra is None and fn._primitive and buf is not None and \
-                    buf[0] is not None and (len(buf) == 1 or n._out0_only):
+                    buf[0] is not None and len(buf) == 1:
                 # the common node: one output, no hooks, no pruning: fewer checks
                 g = buf[0]
                 while True:

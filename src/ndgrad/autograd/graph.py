@@ -70,9 +70,6 @@ class Node:
         # add ``__dict__`` for the attributes their ctx takes (function._FunctionBase)
     )
     _fn: Any = None  # the Function/Primitive class whose backward this node runs
-    # True for a primitive whose later outputs are integer (max(dim)'s indices): its rule
-    # takes output 0's gradient alone, so the engine's short path may run it
-    _out0_only = False
     # No __init__: a node is made by calling its class (cheaper than object.__new__ when there
     # is no __init__ to run) and the code that makes it sets every slot above except __dict__.
 

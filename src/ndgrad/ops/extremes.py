@@ -11,7 +11,7 @@ from typing import Any
 from .. import _dtypes
 from .._backend import array_module, ndarray, np
 from .._tensor import Tensor
-from ..autograd.function import Primitive, _tensor_of
+from ..autograd.function import Primitive, _apply_one, _as_array, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_rule, kept_dims, to_tensor
 from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape
@@ -104,6 +104,7 @@ def _amax_grad(cls: Any, ctx: Any, a: Any, y: Any, g: Any) -> Any:
         return xp.multiply(hit, xp.true_divide(g, cnt, dtype=a.dtype))
 
 
+_REDUCE = {"max": np.maximum.reduce, "min": np.minimum.reduce}
 _EXACT_COUNT = {2: 1 << 11, 4: 1 << 24, 8: 1 << 53}  # float16/32/64 count ones exactly
 
 
@@ -136,40 +137,49 @@ class MaxAll(Amax):
     _node_name = "MaxBackward1"
     _nan_hits = True
 
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:  # one input, no parameters: _apply_one calls it
+        return Amax.forward(ctx, x, None, False, "max")
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        flat, g = ctx.flat, grad._data
+        if flat is not None and type(g) is ndarray and not _grad_on():
+            # the common case at once: no NaN and no tie, so all of g goes to the first
+            # extreme (elements before it are on the other side of it: one look at the rest)
+            a, y = ctx.saved_arrays()
+            if y == y and (flat + 1 == a.size or _REDUCE[type(ctx)._fn._op](
+                    a.reshape(-1)[flat + 1:]) != y):
+                return _tensor_of(_scatter(a.shape, a.dtype, flat, g))
+        return Amax.backward(ctx, grad)
+
 
 class MinAll(Amin):
     _node_name = "MinBackward1"
     _nan_hits = True
 
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return Amax.forward(ctx, x, None, False, "min")
+
+    backward = staticmethod(MaxAll.backward)
+
 
 class MaxDim(Primitive):
-    """``max(input, dim)`` -> (values, indices); the gradient goes to the returned index only."""
+    """The values of ``max(input, dim)``; the gradient goes to the returned index only. The
+    indices are no output of the node (integers: no gradient and no grad_fn, as in PyTorch);
+    the node keeps them, and ``max`` hands them out beside the values."""
 
     _ctx_slots = ("idx", "dim", "keepdim", "in_shape", "flat")
 
     _node_name = "MaxBackward0"
 
     @staticmethod
-    def forward(ctx: Any, x: Any, dim: int, keepdim: bool, op: str) -> Any:
-        xp = array_module(x)
-        flat = None
-        if x.ndim == 0:
-            idx = xp.zeros((), dtype=_dtypes.int64)
-            val = x.copy()
-        elif dim == x.ndim - 1 and type(x) is ndarray and x.flags.c_contiguous and x.size:
-            idx = getattr(x, op)(axis=dim, keepdims=keepdim)
-            flat, val = _gather_last(x, idx)
-        else:  # the values gathered at the indices: no second pass over x
-            idx = getattr(x, op)(axis=dim, keepdims=True)
-            val = xp.take_along_axis(x, idx, axis=dim)
-            if not keepdim:
-                idx, val = idx.squeeze(dim), val.squeeze(dim)
-        ctx.idx, ctx.dim, ctx.keepdim, ctx.in_shape = idx, dim, keepdim, x.shape
-        ctx.flat = flat  # the flat positions, when found along the last axis: the rule's too
-        return val, idx if idx.dtype is _INT64 else idx.astype(_INT64)
+    def forward(ctx: Any, x: Any, dim: int, keepdim: bool = False) -> Any:
+        return _dim_forward(ctx, x, dim, keepdim, "argmax")
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor, grad_idx: Any = None) -> Tensor:
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
         shape, dim, idx = ctx.in_shape, ctx.dim, ctx.idx
         if not shape:
             return grad
@@ -197,8 +207,38 @@ class MaxDim(Primitive):
 class MinDim(MaxDim):
     _node_name = "MinBackward0"
 
+    @staticmethod
+    def forward(ctx: Any, x: Any, dim: int, keepdim: bool = False) -> Any:
+        return _dim_forward(ctx, x, dim, keepdim, "argmin")
 
-MaxDim._backward_cls._out0_only = MinDim._backward_cls._out0_only = True  # indices: no grad
+
+def _dim_forward(ctx: Any, x: Any, dim: int, keepdim: bool, arg: str) -> Any:
+    """MaxDim's/MinDim's forward: the values; the node keeps the indices for max/min."""
+    val, ctx.idx, ctx.flat = _dim_extreme(x, dim, keepdim, arg)
+    ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, x.shape
+    return val
+
+
+def _dim_extreme(x: Any, dim: int, keepdim: bool, arg: str) -> tuple:
+    """(values, int64 indices, flat positions or None) of ``arg`` (argmax/argmin) along
+    ``dim``. Along the last axis of a C-contiguous array the flat positions (row * n + idx)
+    are the gather's, and the rule scatters at them."""
+    xp = array_module(x)
+    flat = None
+    if x.ndim == 0:
+        idx = xp.zeros((), dtype=_dtypes.int64)
+        val = x.copy()
+    elif dim == x.ndim - 1 and type(x) is ndarray and x.flags.c_contiguous and x.size:
+        idx = getattr(x, arg)(axis=dim, keepdims=keepdim)
+        flat, val = _gather_last(x, idx)
+    else:  # the values gathered at the indices: no second pass over x
+        idx = getattr(x, arg)(axis=dim, keepdims=True)
+        val = xp.take_along_axis(x, idx, axis=dim)
+        if not keepdim:
+            idx, val = idx.squeeze(dim), val.squeeze(dim)
+    if type(idx) is not ndarray:
+        idx = _as_array(idx)  # a 1-D input's index comes back as a NumPy scalar
+    return val, (idx if idx.dtype is _INT64 else idx.astype(_INT64)), flat
 
 
 _MaxResult = namedtuple("max", ["values", "indices"])
@@ -207,6 +247,13 @@ _MinResult = namedtuple("min", ["values", "indices"])
 
 def _extreme(op: str, input: Any, dim: Any, keepdim: bool, other: Any, axis: Any,
              keepdims: bool | None) -> Any:
+    if type(input) is Tensor and other is None and axis is None and keepdims is None:
+        # the common calls, max(x) and max(x, d), without the argument checks
+        data = input._data
+        if dim is None and data.size:
+            return _apply_one(MaxAll if op == "max" else MinAll, input)
+        if type(dim) is int and data.size and -data.ndim <= dim < data.ndim:
+            return _by_dim(op, input, dim % data.ndim, keepdim)
     if isinstance(dim, Tensor) or other is not None:
         return (maximum if op == "max" else minimum)(input, other if other is not None else dim)
     x = to_tensor(input)
@@ -215,14 +262,22 @@ def _extreme(op: str, input: Any, dim: Any, keepdim: bool, other: Any, axis: Any
             raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the "
                                f"'dim' argument.")
-        return (MaxAll if op == "max" else MinAll).apply(x, dims=None, keepdim=False, op=op)
+        return _apply_one(MaxAll if op == "max" else MinAll, x)
     d = normalize_dim(op, x._data.ndim, axis if dim is None else dim)
     if x._data.ndim and x._data.shape[d] == 0:
         raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
-    kd = keepdim_of(keepdim, keepdims)
-    if op == "max":
-        return _MaxResult(*MaxDim.apply(x, dim=d, keepdim=kd, op="argmax"))
-    return _MinResult(*MinDim.apply(x, dim=d, keepdim=kd, op="argmin"))
+    return _by_dim(op, x, d, keepdim_of(keepdim, keepdims))
+
+
+def _by_dim(op: str, x: Tensor, d: int, keepdim: bool) -> Any:
+    """``max(x, d)`` / ``min(x, d)``: (values, indices); the node records the values."""
+    result = _MaxResult if op == "max" else _MinResult
+    if x._rg and _grad_on():
+        cls = MaxDim if op == "max" else MinDim
+        v = cls.apply(x, dim=d, keepdim=True) if keepdim else _apply_one(cls, x, d)
+        return result(v, _tensor_of(v.grad_fn.idx))
+    val, idx, _ = _dim_extreme(x._data, d, keepdim, "argmax" if op == "max" else "argmin")
+    return result(_tensor_of(val), _tensor_of(idx))
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None,
