@@ -191,13 +191,12 @@ class BackwardNode(Node):
 
 
 class _NullCtx:
-    """The ctx forward sees when no graph is recorded: saving is a no-op. Hot forwards may
-    set ``ctx._save_out`` directly instead of calling ``save_outputs(0)``; here that write
-    lands in an attribute nothing reads."""
+    """The ctx forward sees when no graph is recorded: saving is a no-op, no input has an
+    edge. Hot forwards may set ``ctx._save_out`` directly instead of calling
+    ``save_outputs(0)``; here that write lands in an attribute nothing reads."""
 
-    _fwd = None
-    _save_out = None
-    needs_input_grad = (False,) * 64
+    _fwd = _save_out = None
+    needs_input_grad, _next = (False,) * 64, (None,) * 64
     save_inputs = save_outputs = save_array = save_for_backward = mark_dirty = (
         mark_non_differentiable) = set_materialize_grads = lambda self, *a: None
 

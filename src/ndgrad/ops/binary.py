@@ -102,8 +102,8 @@ class Add(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
-        n = ctx.needs_input_grad
-        return (grad if n[0] else None, grad if n[1] else None)
+        e = ctx._next  # a two-input node's edges: None where the input needs no grad
+        return (grad if e[0] is not None else None, grad if e[1] is not None else None)
 
 
 class AddScalar(Primitive):
@@ -128,8 +128,8 @@ class Sub(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
-        n = ctx.needs_input_grad
-        return (grad if n[0] else None, neg_grad(grad) if n[1] else None)
+        e = ctx._next
+        return (grad if e[0] is not None else None, neg_grad(grad) if e[1] is not None else None)
 
 
 class RSubScalar(Primitive):
@@ -147,33 +147,34 @@ class RSubScalar(Primitive):
 class Mul(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
-        n = ctx.needs_input_grad
-        if n[0] and n[1]:
+        e = ctx._next  # the edges (the null ctx's are None: nothing to save)
+        if e[0] is not None and e[1] is not None:
             ctx.save_inputs(0, 1)
-        elif n[0]:
+        elif e[0] is not None:
             ctx.save_inputs(1)
-        elif n[1]:
+        elif e[1] is not None:
             ctx.save_inputs(0)
         return x * y
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
-        n = ctx.needs_input_grad
-        saved = ctx.saved_tensors
-        if n[0] and n[1]:
-            x, y = saved
+        e = ctx._next
+        if e[0] is not None and e[1] is not None:
+            s = ctx._saved
+            if s.__class__ is tuple and s[0] is not s[1] and not _grad_on():
+                xa, ya = ctx.saved_arrays()  # version-checked, no Tensors built
+                g = grad._data
+                return _tensor_of(g * ya), _tensor_of(g * xa)
+            x, y = ctx.saved_tensors
             if x is y and ctx._extra is None:
                 # x * x: both edges lead to the same place, so send 2 * grad * x once (one
                 # product instead of two products and the engine's add); not when a node
                 # hook would see the two grad_inputs
                 return _square_grad(grad, x), None
-            if not _grad_on():
-                g = grad._data
-                return _tensor_of(g * y._data), _tensor_of(g * x._data)
             return grad * y, grad * x
-        other = saved[0]
+        other = ctx.saved_tensors[0]
         gi = _tensor_of(grad._data * other._data) if not _grad_on() else grad * other
-        return (gi, None) if n[0] else (None, gi)
+        return (gi, None) if e[0] is not None else (None, gi)
 
 
 def _square_grad(grad: Tensor, x: Tensor) -> Tensor:
@@ -215,14 +216,15 @@ class Div(Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_inputs(1)
-        if ctx.needs_input_grad[1]:
+        if ctx._next[1] is not None:
             ctx.save_outputs(0)
         return x / y
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
-        n = ctx.needs_input_grad
-        if not n[1]:
+        e = ctx._next
+        n0 = e[0] is not None
+        if e[1] is None:
             return grad / ctx.saved_tensors[0], None
         if not _grad_on():  # no graph: on the arrays, the fresh product negated in place
             yd, od = ctx.saved_arrays()
@@ -230,10 +232,10 @@ class Div(Primitive):
             if gd.ndim and gd.shape == od.shape and gd.dtype == od.dtype:
                 gy = gd * od
                 array_module(gy).negative(gy, out=gy)
-                return (_make(gd) if n[0] else None), _make(gy)
+                return (_make(gd) if n0 else None), _make(gy)
         y, out = ctx.saved_tensors
         gx = grad / y
-        return (gx if n[0] else None), gx * out * -1  # d(x/y)/dy = -(x/y) / y
+        return (gx if n0 else None), gx * out * -1  # d(x/y)/dy = -(x/y) / y
 
 
 class DivScalar(Primitive):
