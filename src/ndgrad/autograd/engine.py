@@ -17,7 +17,7 @@ from .._backend import ndarray
 from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import grad_enabled as _grad_on
-from .grad_mode import set_grad_flag
+from .grad_mode import reset_grad_flag, set_grad_flag
 from .graph import NO_SAVED, Node
 
 _getrefcount = sys.getrefcount
@@ -216,7 +216,7 @@ def backward_one(root: Tensor, seed: Tensor, keep_graph: bool, create_graph: boo
     # dependency counts are found lazily (see _execute): a chain of nodes that each have one
     # consumer (``_uses == 1``) never needs them
     _execute(_discover([key]) if anomaly else None, buffers, [key], keep_graph, create_graph,
-             None, True, False, {}, {}, [], anomaly, key)
+             key, anomaly)
 
 
 def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
@@ -274,14 +274,15 @@ def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
         buf[i] = g if buf[i] is None else buf[i] + g
 
     ready = [k for k in dict.fromkeys(root_keys) if deps.get(k) == 0]
-    return _execute(deps, buffers, ready, keep_graph, create_graph, inputs, accumulate,
-                    retain_path, captures, leaf_targets, result, anomaly, None, pruned)
+    return _execute(deps, buffers, ready, keep_graph, create_graph, None, anomaly, inputs,
+                    accumulate, retain_path, captures, leaf_targets, result, pruned)
 
 
 def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
-             create_graph: bool, inputs: list | None, accumulate: bool, retain_path: bool,
-             captures: dict, leaf_targets: dict, result: list, anomaly: bool,
-             root: Any = None, pruned: bool = False) -> list:
+             create_graph: bool, root: Any, anomaly: bool, inputs: list | None = None,
+             accumulate: bool = True, retain_path: bool = False, captures: dict | None = None,
+             leaf_targets: dict | None = None, result: list | None = None,
+             pruned: bool = False) -> list | None:
     """Run the nodes from the ready stack until every gradient has arrived (steps 2-5).
 
     ``deps=None`` (one root, accumulating into leaves): the counts are found from ``root`` only
@@ -290,8 +291,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
     at once, and plain leaves take their gradient on arrival."""
     owned: dict = {}
     live_out = _live_outputs(list(deps)) if retain_path else None
-    prev_mode = _grad_on()
-    set_grad_flag(create_graph)
+    mode = set_grad_flag(create_graph)  # rules build a graph only for create_graph
     # the short path below: no hooks on the node, no capture of non-leaf inputs' grads
     simple = not retain_path and not anomaly and not captures
     # pruned: deps holds only the nodes that lead to the inputs, and edges out of it are dead
@@ -464,7 +464,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                     ready.append(c)
             outs = g = old = None  # drop references so leaf grads can be taken without a copy
     finally:
-        set_grad_flag(prev_mode)
+        reset_grad_flag(mode)
     return result
 
 

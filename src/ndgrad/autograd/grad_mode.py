@@ -21,6 +21,7 @@ _INFERENCE: contextvars.ContextVar[bool] = contextvars.ContextVar("ndgrad_infere
                                                                   default=False)
 grad_enabled = _ENABLED.get  # the hot-path read (internal); is_grad_enabled is the public one
 set_grad_flag = _ENABLED.set  # internal: the engine sets create_graph for backward rules
+reset_grad_flag = _ENABLED.reset  # internal: and puts the caller's mode back (set's token)
 
 
 def is_grad_enabled() -> bool:
