@@ -410,7 +410,8 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
             (x if x._rg else None),
             (fy if y._out_idx == 0 else (fy, y._out_idx)) if fy is not None else
             (y if y._rg else None))
-        out = cls.forward(node, x._data, y._data, **params)
+        out = cls.forward(node, x._data, y._data, **params) if params else \
+            cls.forward(node, x._data, y._data)  # no keywords: a plain call is cheaper
     elif len(inputs) == 3:
         x, y, z = inputs
         node._next = (_edge(x), _edge(y), _edge(z))
