@@ -15,7 +15,7 @@ LAYERS = [
     (1, ["autograd.grad_mode", "autograd.anomaly_mode"]),
     (2, ["autograd.graph"]),
     (3, ["_tensor", "_tensor_ops"]),
-    (4, ["autograd.function", "autograd._peephole", "autograd.engine"]),
+    (4, ["autograd.function", "autograd._peephole", "autograd.engine", "autograd._grads"]),
     (5, ["ops", "_creation", "random"]),
     (6, ["autograd.api", "autograd.checks", "autograd.functional", "autograd.forward_ad",
          "func", "linalg"]),

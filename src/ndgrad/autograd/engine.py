@@ -8,25 +8,16 @@ the requested inputs, count dependencies, run nodes from a ready stack, validate
 from __future__ import annotations
 
 import gc
-import sys
 import warnings
 from typing import Any
 
 from .. import _backend
-from .._backend import ndarray
 from .._tensor import Tensor
 from . import anomaly_mode
+from ._grads import _accumulate_leaf, _add, _validate, _zeros
 from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import reset_grad_flag, set_grad_flag
 from .graph import NO_SAVED, Node
-
-_getrefcount = sys.getrefcount
-# A grad may become a leaf's ``.grad`` without a copy only when nothing else can see it:
-# refs to its array inside _steal (the Tensor, ``arr``, getrefcount's argument) and refs to
-# the Tensor (run_backward's buffer list and local, two call arguments, getrefcount's).
-_ARRAY_REFS = 3
-_TENSOR_REFS = 5
-
 
 _PRIM_NODE: dict = {}  # class of a next_edges entry -> is it the node class of a Primitive
 
@@ -34,103 +25,6 @@ _PRIM_NODE: dict = {}  # class of a next_edges entry -> is it the node class of 
 def _prim_node_class(cls: type) -> bool:
     r = _PRIM_NODE[cls] = issubclass(cls, Node) and cls._fn is not None and cls._fn._primitive
     return r
-
-
-def _sum_to(arr: Any, shape: tuple) -> Any:
-    """Sum ``arr`` down to ``shape`` (raw arrays; the broadcast-reduction of every edge)."""
-    lead = arr.ndim - len(shape)
-    ashape = arr.shape
-    axes = tuple([i + lead for i, s in enumerate(shape) if s == 1 and ashape[i + lead] != 1])
-    if type(arr) is ndarray and not lead:  # kept dims give ``shape`` itself: no reshape
-        return _add_reduce(arr, axes, None, None, True) if axes else arr
-    if lead:
-        axes = tuple(range(lead)) + axes
-    out = arr.sum(axis=axes) if axes else arr
-    return out.reshape(shape)
-
-
-_add_reduce = _backend.np.add.reduce
-
-
-def _broadcastable_to(src: tuple, dst: tuple) -> bool:
-    lead = len(src) - len(dst)
-    if lead < 0:
-        return False
-    return all(d == 1 or d == s for d, s in zip(dst, src[lead:]))
-
-
-def _invalid_grad(node: Node, i: int, got: tuple, want: tuple) -> RuntimeError:
-    return RuntimeError(
-        f"Function {type(node).__name__} returned an invalid gradient at index {i} - got "
-        f"{list(got)} but expected shape compatible with {list(want)}")
-
-
-def _validate(node: Node, i: int, g: Any, shape: tuple, dtype: Any, create_graph: bool) -> Tensor:
-    """Make ``g`` a Tensor of the input's shape and dtype (summing broadcast dims)."""
-    if type(g) is not Tensor:
-        if isinstance(g, Tensor):
-            pass
-        elif isinstance(g, ndarray) or _backend.array_module(g) is not _backend.np:
-            g = Tensor._make(g)
-        else:
-            raise TypeError(f"Function {type(node).__name__} returned a {type(g).__name__} as "
-                            f"gradient {i}; expected a Tensor or None")
-    if g._data.shape != shape:
-        if not _broadcastable_to(g._data.shape, shape):
-            raise _invalid_grad(node, i, g._data.shape, shape)
-        g = g.sum_to_size(*shape) if create_graph else Tensor._make(_sum_to(g._data, shape))
-    if dtype is not None and g._data.dtype != dtype:
-        g = g.to(dtype) if create_graph else Tensor._make(g._data.astype(dtype))
-    return g
-
-
-def _steal(g: Tensor) -> bool:
-    """True when ``g``'s array is referenced by ``g`` alone, so ``.grad`` may keep it as is."""
-    arr = g._data
-    return (arr.base is None and _getrefcount(arr) <= _ARRAY_REFS
-            and _getrefcount(g) <= _TENSOR_REFS)
-
-
-def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
-    old = leaf._grad
-    if create_graph:
-        leaf._grad = g if old is None else old + g
-        return
-    if old is None:
-        if g.grad_fn is None and not g._rg and _steal(g):
-            leaf._grad = g  # nothing else can see it: keep the very object
-        else:
-            leaf._grad = Tensor._make(g._data.copy())
-    elif old._data.flags.writeable and old._data.base is None and old._rg is False:
-        old._data += g._data  # the engine's own buffer: accumulate in place
-    else:
-        leaf._grad = Tensor._make(old._data + g._data)
-
-
-def _add(old: Tensor, g: Tensor, owned: dict, create_graph: bool) -> Tensor:
-    """``old + g`` for a gradient buffer: in place when the engine owns ``old`` (it made it)
-    or nothing but the buffer can see it (a rule's fresh result: refcounts as in _steal),
-    which spares a full-size allocation per accumulated gradient."""
-    if create_graph:
-        return old + g
-    if id(old) in owned:
-        old._data += g._data
-        return old
-    # _steal's refcounts hold here too: the buffer list, _execute's local and _add's argument
-    # stand where run_backward's list, its local and _accumulate_leaf's argument do
-    if (_steal(old) and old._rg is False and old._data.flags.writeable
-            and old._data.dtype == g._data.dtype):
-        old._data += g._data
-        owned[id(old)] = old
-        return old
-    new = Tensor._make(old._data + g._data)
-    owned[id(new)] = new
-    return new
-
-
-def _zeros(meta: tuple, like: Any) -> Tensor:
-    xp = _backend.array_module(like._data) if like is not None else _backend.np
-    return Tensor._make(xp.zeros(meta[0], dtype=meta[1]))
 
 
 def _discover(roots: list, skip_leaves: bool = False) -> dict:
@@ -205,6 +99,16 @@ def backward_one(root: Tensor, seed: Tensor, keep_graph: bool, create_graph: boo
     ``loss.backward()``, set up without the general path's bookkeeping (one root, whose
     count is 0: the graph is a DAG)."""
     key = root.grad_fn
+    anomaly = anomaly_mode._state.enabled
+    if key is not None and not create_graph and not anomaly and root._out_idx == 0:
+        mode = set_grad_flag(False)
+        try:
+            rest = _walk(key, seed, keep_graph)
+        finally:
+            reset_grad_flag(mode)
+        if rest is not None:  # counts or hooks are needed from here on
+            _execute(None, rest[0], rest[1], keep_graph, False, key, False)
+        return
     if key is None:
         key = root
         buffers: dict = {key: [seed]}
@@ -212,11 +116,68 @@ def backward_one(root: Tensor, seed: Tensor, keep_graph: bool, create_graph: boo
         buf = [None] * len(key.out_meta)
         buf[root._out_idx] = seed
         buffers = {key: buf}
-    anomaly = anomaly_mode._state.enabled
     # dependency counts are found lazily (see _execute): a chain of nodes that each have one
     # consumer (``_uses == 1``) never needs them
     _execute(_discover([key]) if anomaly else None, buffers, [key], keep_graph, create_graph,
              key, anomaly)
+
+
+def _walk(n: Node, g: Tensor, keep_graph: bool) -> tuple | None:
+    """``loss.backward()`` (no graph built) while the graph below ``n`` is a tree of plain
+    primitive nodes: each node is run as soon as its one consumer has run, each leaf without
+    hooks takes its gradient on arrival. None when every gradient has arrived; else, at the
+    first node that needs counts or hooks (or gets no gradient), the (buffers, ready) that
+    ``_execute`` goes on from: the state it would have reached itself (deps None, every
+    pending node ready, the last one on top)."""
+    stack: list = []
+    while True:
+        edges = n._next  # a tuple, or one bare Node or leaf (graph.Node._next)
+        if edges.__class__ is not tuple:
+            edges = (edges,)
+        ok = g is not None and n._extra is None and n._fn._primitive and len(n.out_meta) == 1
+        for c in edges if ok else ():
+            if c is not None and (c._hooks if c.__class__ is Tensor or isinstance(c, Tensor)
+                                  else c.__class__ is tuple or c._uses != 1):
+                ok = False
+                break
+        if not ok:
+            stack.append((n, g))
+            buffers = {}
+            for m, gm in stack:
+                if gm is not None:
+                    buffers[m] = [gm] + [None] * (len(m.out_meta) - 1)
+            return buffers, [m for m, _ in stack]
+        outs = n._fn.backward(n, g)
+        if not keep_graph and n._saved is not NO_SAVED:
+            n._saved = None
+        if type(outs) is not tuple:
+            outs = (outs,)
+        if len(outs) != len(edges):
+            outs = _check_count(n, outs)
+        i = -1
+        for c in edges:  # as _execute delivers (the same refcounts for _steal)
+            i += 1
+            if c is None:
+                continue
+            g = outs[i]
+            leaf = c.__class__ is Tensor or isinstance(c, Tensor)
+            if g is not None:
+                if leaf:
+                    cd = c._data
+                    shape, dtype = cd.shape, cd.dtype
+                else:
+                    shape, dtype = c.out_meta[0]
+                if type(g) is not Tensor or g._data.shape != shape or (
+                        g._data.dtype is not dtype and g._data.dtype != dtype):
+                    g = _validate(n, i, g, shape, dtype, False)
+            if not leaf:
+                stack.append((c, g))
+            elif g is not None:
+                _accumulate_leaf(c, g, False)
+        outs = g = None
+        if not stack:
+            return None
+        n, g = stack.pop()
 
 
 def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
