@@ -55,6 +55,11 @@ def blas_sum(x: Any, dims: tuple | None, keepdim: bool) -> Any:
         s = _add_reduce(x.reshape(-1, n).dot(_ones(n, x.dtype)))
         return s.reshape((1,) * nd) if keepdim else s
     k = len(dims)
+    if nd == 2 and k == 1 and not keepdim:  # a matrix over one dim: no reshapes
+        m, n = shape
+        if dims[0] == 0:
+            return _ones(m, x.dtype).dot(x) if n >= _MIN_WIDTH else None
+        return x.dot(_ones(n, x.dtype)) if _MIN_WIDTH <= n <= ROW_MAX else None
     if not k or k >= nd:
         return None
     if dims[0] == 0 and dims[-1] == k - 1:  # leading dims (sorted and distinct)

@@ -61,32 +61,44 @@ def _spread(ctx: Any, grad: Tensor, count: int | None) -> Tensor:
     gradient broadcasts its NumPy scalar (see _one_value)."""
     if not _grad_on():
         g = grad._data
+        shape, dims = ctx.in_shape, ctx.dims
+        if count is None and type(g) is ndarray and dims is not None and g.ndim and \
+                g.flags.c_contiguous and g.ndim == (
+                    len(shape) if ctx.keepdim else len(shape) - len(dims)):
+            # the view over the input's shape made at once: g's strides on the kept dims,
+            # 0 on the reduced ones (no reshape, no broadcast checks)
+            return _tensor_of(_spread_view(g, shape, dims, ctx.keepdim))
         e = _one_value(g)
         if e is not None:
             return _tensor_of(_backend.broadcast_scalar(e if count is None else e / count,
                                                         ctx.in_shape))
         if count is not None:
             g = _as_array(g / count)  # a 0-d result comes back as a scalar
-        shape, dims = ctx.in_shape, ctx.dims
         if type(g) is ndarray and dims is not None and g.flags.c_contiguous and g.ndim == (
                 len(shape) if ctx.keepdim else len(shape) - len(dims)):
-            # the view over the input's shape made at once: g's strides on the kept dims,
-            # 0 on the reduced ones (no reshape, no broadcast checks)
-            gs = g.strides
-            if ctx.keepdim:
-                st = tuple([0 if i in dims else gs[i] for i in range(len(shape))])
-            else:
-                it = iter(gs)
-                st = tuple([0 if i in dims else next(it) for i in range(len(shape))])
-            v = ndarray(shape, g.dtype, g, 0, st)
-            v.flags.writeable = False
-            return _tensor_of(v)
+            return _tensor_of(_spread_view(g, shape, dims, ctx.keepdim))
         if not ctx.keepdim and dims is not None and g.ndim:
             g = g.reshape(reduced_shape(shape, dims))
         return _tensor_of(_backend.broadcast_to(g, shape))
     if not ctx.keepdim:
         grad = grad.reshape(reduced_shape(ctx.in_shape, ctx.dims))
     return (grad if count is None else grad / count).broadcast_to(ctx.in_shape)
+
+
+def _spread_view(g: Any, shape: tuple, dims: tuple, keepdim: bool) -> Any:
+    """A read-only view of the C-contiguous ``g`` over ``shape``: g's strides on the kept
+    dims, 0 on the reduced ``dims`` (what broadcast_to would give, without its checks)."""
+    gs = g.strides
+    if len(shape) == 2 and len(dims) == 1 and not keepdim:  # a matrix over one dim
+        st = (0, gs[0]) if dims[0] == 0 else (gs[0], 0)
+    elif keepdim:
+        st = tuple([0 if i in dims else gs[i] for i in range(len(shape))])
+    else:
+        it = iter(gs)
+        st = tuple([0 if i in dims else next(it) for i in range(len(shape))])
+    v = ndarray(shape, g.dtype, g, 0, st)
+    v.flags.writeable = False
+    return v
 
 
 def _one_value(g: Any) -> Any:
