@@ -86,7 +86,7 @@ def reduced_shape(shape: tuple, dims: tuple | None) -> tuple:
     """``shape`` with ``dims`` set to 1 (the keepdim shape)."""
     if dims is None:
         return (1,) * len(shape)
-    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+    return tuple([1 if i in dims else s for i, s in enumerate(shape)])
 
 
 def reduced_count(shape: tuple, dims: tuple | None) -> int:

@@ -207,7 +207,7 @@ class Prod(Primitive):
     _ctx_slots = ("dims", "keepdim")
 
     @staticmethod
-    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool, dtype: Any) -> Any:
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: bool = False, dtype: Any = None) -> Any:
         ctx.save_inputs(0)
         ctx.save_outputs(0)
         ctx.dims, ctx.keepdim = dims, keepdim
@@ -219,8 +219,7 @@ class Prod(Primitive):
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, ya = ctx.saved_arrays()
         if float_rule(a, grad._data) and _no_zero_factor(a, ya):
-            g, ya = kept_dims(ctx, a.shape, grad._data, ya)
-            g = g * ya  # small: the reduced shape
+            (g,) = kept_dims(ctx, a.shape, grad._data * ya)  # small: the reduced shape
             return _tensor_of(array_module(g).divide(g, a))  # (g * y) / x
         x, y = ctx.saved_tensors
         if not ctx.keepdim:
@@ -234,11 +233,14 @@ class Prod(Primitive):
 def _no_zero_factor(a: Any, ya: Any) -> bool:
     """No factor of the array ``a`` is 0. A zero makes its product 0 or NaN, so a product
     ``ya`` with neither answers from the (small) result alone, without a pass over ``a``."""
-    if ya.dtype.kind in "fc":
-        xp = array_module(ya)
-        if not (ya == 0).any() and not xp.isnan(ya).any():
+    xp = array_module(ya)
+    # count_nonzero counts NaN as nonzero, and a sum is NaN when a term is (inf - inf also
+    # gives NaN: the full test then decides); C calls, not ndarray.any's Python wrapper
+    if ya.dtype.kind in "fc" and xp.count_nonzero(ya) == ya.size:
+        s = xp.add.reduce(ya, None)
+        if s == s:
             return True
-    return not (a == 0).any()
+    return not xp.count_nonzero(a == 0)
 
 
 def _prod_of_others(x: Tensor, dims: tuple | None) -> Tensor:
@@ -268,7 +270,8 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
             input._data.dtype.kind == "f":  # the common call, unchecked
         dims = quick_dims(dim, input._data.ndim)
         if dims is not False:
-            return Prod.apply(input, dims=dims, keepdim=bool(keepdim), dtype=None)
+            return Prod.apply(input, dims=dims, keepdim=True, dtype=None) if keepdim else \
+                _apply_one(Prod, input, dims)
     input = to_tensor(input)
     dims = normalize_dims("prod", input._data.ndim, dim, axis)
     if input._data.ndim == 0:

@@ -90,10 +90,26 @@ class Atan2(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
+        e = ctx._next  # None where the input needs no grad
+        if not _grad_on():
+            # no graph: on the arrays, one temporary for x^2 + y^2 and the results written
+            # in place (7 passes, 3 fresh arrays instead of 7)
+            xa, ya = ctx.saved_arrays()
+            g = grad._data
+            if g.ndim and xa.shape == ya.shape == g.shape and xa.dtype == ya.dtype == g.dtype:
+                r = xa * xa
+                r += ya * ya
+                xp = array_module(r)
+                xp.divide(g, r, out=r)  # r = g / (x^2 + y^2)
+                gx = r * ya if e[0] is not None else None
+                if e[1] is None:
+                    return _make(gx), None
+                r *= xa
+                xp.negative(r, out=r)
+                return (None if gx is None else _make(gx)), _make(r)
         x, y = ctx.saved_tensors
-        n = ctx.needs_input_grad
         r = grad / (x * x + y * y)
-        return (r * y if n[0] else None, -(r * x) if n[1] else None)
+        return (r * y if e[0] is not None else None, -(r * x) if e[1] is not None else None)
 
 
 def arctan2(input: Any, other: Any) -> Tensor:
