@@ -228,11 +228,11 @@ class Div(Primitive):
             return grad / ctx.saved_tensors[0], None
         if not _grad_on():  # no graph: on the arrays, the fresh product negated in place
             yd, od = ctx.saved_arrays()
-            gd = grad._data / yd
-            if gd.ndim and gd.shape == od.shape and gd.dtype == od.dtype:
+            gd = grad._data / yd  # the output's shape: g has it, and y broadcasts into it
+            if gd.ndim and gd.dtype == od.dtype and gd.dtype.kind == "f":
                 gy = gd * od
-                array_module(gy).negative(gy, out=gy)
-                return (_make(gd) if n0 else None), _make(gy)
+                gy *= -1  # exact negation of a real array, in place
+                return (_tensor_of(gd) if n0 else None), _tensor_of(gy)
         y, out = ctx.saved_tensors
         gx = grad / y
         return (gx if n0 else None), gx * out * -1  # d(x/y)/dy = -(x/y) / y
