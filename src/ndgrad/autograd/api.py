@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import _backend
 from .._tensor import Tensor
-from . import engine
+from . import anomaly_mode, engine
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -122,6 +122,11 @@ def tensor_backward(self: Tensor, gradient: Any = None, retain_graph: bool | Non
         seed = g if g._rg or not create_graph else Tensor._make(g._data)
     else:
         (seed,) = _seed((self,), g, False, "backward")
+    n = self.grad_fn
+    if n is not None and not create_graph and not self._out_idx and \
+            not anomaly_mode._state.enabled:
+        engine._walk(n, seed, bool(retain_graph))  # backward_one's common case, at once
+        return
     engine.backward_one(self, seed, create_graph if retain_graph is None else retain_graph,
                         create_graph)
 

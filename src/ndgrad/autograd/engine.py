@@ -101,13 +101,7 @@ def backward_one(root: Tensor, seed: Tensor, keep_graph: bool, create_graph: boo
     key = root.grad_fn
     anomaly = anomaly_mode._state.enabled
     if key is not None and not create_graph and not anomaly and root._out_idx == 0:
-        mode = set_grad_flag(False)
-        try:
-            rest = _walk(key, seed, keep_graph)
-        finally:
-            reset_grad_flag(mode)
-        if rest is not None:  # counts or hooks are needed from here on
-            _execute(None, rest[0], rest[1], keep_graph, False, key, False)
+        _walk(key, seed, keep_graph)
         return
     if key is None:
         key = root
@@ -122,62 +116,75 @@ def backward_one(root: Tensor, seed: Tensor, keep_graph: bool, create_graph: boo
              key, anomaly)
 
 
-def _walk(n: Node, g: Tensor, keep_graph: bool) -> tuple | None:
-    """``loss.backward()`` (no graph built) while the graph below ``n`` is a tree of plain
-    primitive nodes: each node is run as soon as its one consumer has run, each leaf without
-    hooks takes its gradient on arrival. None when every gradient has arrived; else, at the
-    first node that needs counts or hooks (or gets no gradient), the (buffers, ready) that
-    ``_execute`` goes on from: the state it would have reached itself (deps None, every
-    pending node ready, the last one on top)."""
+def _walk(n: Node, g: Tensor, keep_graph: bool) -> bool:
+    """``loss.backward()`` from node ``n`` (whose output 0 is the root), no graph built: while
+    the graph is a tree of plain primitive nodes, each node runs as soon as its one consumer
+    has, and each leaf without hooks takes its gradient on arrival. At the first node that
+    needs counts or hooks (or gets no gradient), ``_execute`` goes on from the state it would
+    have reached itself (deps None, every pending node ready, the last one on top). True when
+    the walk finished alone. ``Tensor.backward`` calls it directly."""
+    root = n
+    rest = None
     stack: list = []
-    while True:
-        edges = n._next  # a tuple, or one bare Node or leaf (graph.Node._next)
-        if edges.__class__ is not tuple:
-            edges = (edges,)
-        ok = g is not None and n._extra is None and n._fn._primitive and len(n.out_meta) == 1
-        for c in edges if ok else ():
-            if c is not None and (c._hooks if c.__class__ is Tensor or isinstance(c, Tensor)
-                                  else c.__class__ is tuple or c._uses != 1):
-                ok = False
+    mode = set_grad_flag(False)  # rules build no graph
+    try:
+        while True:
+            edges = n._next  # a tuple, or one bare Node or leaf (graph.Node._next)
+            if edges.__class__ is not tuple:
+                edges = (edges,)
+            ok = g is not None and n._extra is None and n._fn._primitive and \
+                len(n.out_meta) == 1
+            for c in edges if ok else ():
+                if c is not None and (c._hooks if c.__class__ is Tensor or
+                                      isinstance(c, Tensor) else
+                                      c.__class__ is tuple or c._uses != 1):
+                    ok = False
+                    break
+            if not ok:
+                stack.append((n, g))
+                rest = {}
+                for m, gm in stack:
+                    if gm is not None:
+                        rest[m] = [gm] + [None] * (len(m.out_meta) - 1)
                 break
-        if not ok:
-            stack.append((n, g))
-            buffers = {}
-            for m, gm in stack:
-                if gm is not None:
-                    buffers[m] = [gm] + [None] * (len(m.out_meta) - 1)
-            return buffers, [m for m, _ in stack]
-        outs = n._fn.backward(n, g)
-        if not keep_graph and n._saved is not NO_SAVED:
-            n._saved = None
-        if type(outs) is not tuple:
-            outs = (outs,)
-        if len(outs) != len(edges):
-            outs = _check_count(n, outs)
-        i = -1
-        for c in edges:  # as _execute delivers (the same refcounts for _steal)
-            i += 1
-            if c is None:
-                continue
-            g = outs[i]
-            leaf = c.__class__ is Tensor or isinstance(c, Tensor)
-            if g is not None:
-                if leaf:
-                    cd = c._data
-                    shape, dtype = cd.shape, cd.dtype
-                else:
-                    shape, dtype = c.out_meta[0]
-                if type(g) is not Tensor or g._data.shape != shape or (
-                        g._data.dtype is not dtype and g._data.dtype != dtype):
-                    g = _validate(n, i, g, shape, dtype, False)
-            if not leaf:
-                stack.append((c, g))
-            elif g is not None:
-                _accumulate_leaf(c, g, False)
-        outs = g = None
-        if not stack:
-            return None
-        n, g = stack.pop()
+            outs = n._fn.backward(n, g)
+            if not keep_graph and n._saved is not NO_SAVED:
+                n._saved = None
+            if type(outs) is not tuple:
+                outs = (outs,)
+            if len(outs) != len(edges):
+                outs = _check_count(n, outs)
+            i = -1
+            for c in edges:  # as _execute delivers (the same refcounts for _steal)
+                i += 1
+                if c is None:
+                    continue
+                g = outs[i]
+                leaf = c.__class__ is Tensor or isinstance(c, Tensor)
+                if g is not None:
+                    if leaf:
+                        cd = c._data
+                        shape, dtype = cd.shape, cd.dtype
+                    else:
+                        shape, dtype = c.out_meta[0]
+                    if type(g) is not Tensor or g._data.shape != shape or (
+                            g._data.dtype is not dtype and g._data.dtype != dtype):
+                        g = _validate(n, i, g, shape, dtype, False)
+                if not leaf:
+                    stack.append((c, g))
+                elif g is not None:
+                    _accumulate_leaf(c, g, False)
+            outs = g = None
+            if not stack:
+                break
+            n, g = stack.pop()
+    finally:
+        reset_grad_flag(mode)
+    if rest is None:
+        return True
+    # counts or hooks are needed from here on
+    _execute(None, rest, [m for m, _ in stack], keep_graph, False, root, False)
+    return False
 
 
 def run_backward(roots: list, grads: list, keep_graph: bool, create_graph: bool,
