@@ -8,7 +8,9 @@ go through ``_operands``: PyTorch's promotion, and a broadcast error naming op a
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .._backend import array_module, np
@@ -27,30 +29,32 @@ _NO_PARAMS: dict = {}  # never written: _record only unpacks it
 _make = Tensor._make
 
 
-def _fast(x: Any, y: Any) -> int:
-    """The common case, decided with a few identity checks: 1 = two float Tensors of one dtype
-    and shape (5 when a graph must be recorded), 2 = a float Tensor and a Python number with
-    no graph to record (the callers catch the recorded number case before calling this);
-    0 = anything else: the checked, promoting path."""
-    if type(x) is not Tensor:
-        return 0
-    a = x._data
-    if type(y) is Tensor:
-        b = y._data
-        if a.dtype is not b.dtype or a.shape != b.shape or a.dtype.kind != "f":
-            return 0
-        # 1 and 2 compute on the arrays directly: not for 0-d, where NumPy returns a scalar
-        return 5 if _grad_on() and (x._rg or y._rg) else 1 if a.ndim else 0
-    if (type(y) is float or type(y) is int) and a.dtype.kind == "f":
-        return 2 if a.ndim and not (x._rg and _grad_on()) else 0
-    return 0
+def _binary_op(cls: Any, scalar_cls: Any, ufunc: Any, checked: Callable,
+               negate: bool = False) -> Callable:
+    """The public ``cls`` op: ``checked`` (every case, with its checks and promotion) behind
+    the common calls, decided here in one frame: two float Tensors of one dtype and shape
+    (``cls`` recorded, or ``ufunc`` on the arrays), and a float Tensor with a Python number
+    (``scalar_cls`` recorded, with the number negated for sub, or ``ufunc``)."""
 
+    def op(input: Any, other: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(input) is Tensor and not args and not kwargs:
+            a = input._data
+            if a.dtype.kind == "f":
+                if type(other) is Tensor:
+                    b = other._data
+                    if a.dtype is b.dtype and a.shape == b.shape:
+                        if (input._rg or other._rg) and _grad_on():
+                            return _record(cls, (input, other), _NO_PARAMS)
+                        if a.ndim:  # NumPy gives 0-d results back as scalars
+                            return _make(ufunc(a, b))
+                elif type(other) in _PY_NUM:
+                    if input._rg and _grad_on():
+                        return _apply_scalar(scalar_cls, input, -other if negate else other)
+                    if a.ndim:
+                        return _make(ufunc(a, _k(other, a)))
+        return checked(input, other, *args, **kwargs)
 
-def _recorded_number(x: Any, c: Any) -> bool:
-    """``x op c`` for a float Tensor that records a graph and a Python number: the hottest
-    call of add, sub, mul and div, taken before ``_fast``."""
-    return type(c) in _PY_NUM and type(x) is Tensor and x._rg and x._data.dtype.kind == "f" \
-        and _grad_on()
+    return functools.wraps(checked)(op)
 
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
@@ -397,16 +401,6 @@ class RPowScalar(Primitive):
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input + alpha * other, broadcasting."""
-    if alpha == 1 and _recorded_number(input, other):
-        return _apply_scalar(AddScalar, input, other)
-    if alpha == 1:
-        k = _fast(input, other)
-        if k == 5:
-            return _record(Add, (input, other), _NO_PARAMS)  # _fast found a graph to record
-        if k == 1:
-            return _make(input._data + other._data)
-        if k == 2:
-            return _make(input._data + _k(other, input._data))
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = other * alpha
         if isinstance(c, float):
@@ -424,16 +418,6 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input - alpha * other, broadcasting."""
-    if alpha == 1 and _recorded_number(input, other):
-        return _apply_scalar(AddScalar, input, -other)
-    if alpha == 1:
-        k = _fast(input, other)
-        if k == 5:
-            return _record(Sub, (input, other), _NO_PARAMS)  # _fast found a graph to record
-        if k == 1:
-            return _make(input._data - other._data)
-        if k == 2:
-            return _make(input._data - _k(other, input._data))
     if type(other) in _PY_NUM and type(input) is Tensor:
         c = -other * alpha
         if isinstance(c, float):
@@ -459,15 +443,6 @@ def rsub(input: Tensor, other: Any) -> Tensor:
 
 def mul(input: Any, other: Any) -> Tensor:
     """input * other, broadcasting."""
-    if _recorded_number(input, other):
-        return _apply_scalar(MulScalar, input, other)
-    k = _fast(input, other)
-    if k == 5:
-        return _record(Mul, (input, other), _NO_PARAMS)  # _fast found a graph to record
-    if k == 1:
-        return _make(input._data * other._data)
-    if k == 2:
-        return _make(input._data * _k(other, input._data))
     if type(other) in _PY_NUM and type(input) is Tensor:
         if isinstance(other, float):
             input = promote_int(input)
@@ -482,16 +457,6 @@ def mul(input: Any, other: Any) -> Tensor:
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """input / other (true division; ints give the default float)."""
-    if rounding_mode is None and _recorded_number(input, other):
-        return _apply_scalar(DivScalar, input, other)
-    if rounding_mode is None:
-        k = _fast(input, other)
-        if k == 5:
-            return _record(Div, (input, other), _NO_PARAMS)  # _fast found a graph to record
-        if k == 1:
-            return _make(input._data / other._data)
-        if k == 2:
-            return _make(input._data / _k(other, input._data))
     if rounding_mode is not None:
         from .rounding import rounded_div  # rounding imports this module
 
@@ -580,6 +545,11 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     return Where.apply(cond, x, y)
 
 
+# the common calls first (_binary_op), the functions above for everything else
+add = _binary_op(Add, AddScalar, np.add, add)
+sub = _binary_op(Sub, AddScalar, np.subtract, sub, negate=True)
+mul = _binary_op(Mul, MulScalar, np.multiply, mul)
+div = _binary_op(Div, DivScalar, np.true_divide, div)
 true_divide = divide = div
 multiply = mul
 subtract = sub
