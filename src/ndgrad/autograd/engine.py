@@ -130,10 +130,39 @@ def _walk(n: Node, g: Tensor, keep_graph: bool) -> bool:
     try:
         while True:
             edges = n._next  # a tuple, or one bare Node or leaf (graph.Node._next)
-            if edges.__class__ is not tuple:
-                edges = (edges,)
             ok = g is not None and n._extra is None and n._fn._primitive and \
                 len(n.out_meta) == 1
+            if ok and edges.__class__ is not tuple and edges is not None:
+                # one input: a chain step, as _execute's chain loop takes it
+                c = edges
+                leaf = c.__class__ is Tensor or isinstance(c, Tensor)
+                if not c._hooks if leaf else c._uses == 1:
+                    g = n._fn.backward(n, g)  # the input's gradient replaces the node's
+                    if not keep_graph and n._saved is not NO_SAVED:
+                        n._saved = None
+                    if type(g) is tuple:
+                        g = (_check_count(n, g) if len(g) != 1 else g)[0]
+                    if g is not None:
+                        if leaf:
+                            cd = c._data
+                            shape, dtype = cd.shape, cd.dtype
+                        else:
+                            shape, dtype = c.out_meta[0]
+                        if type(g) is not Tensor or g._data.shape != shape or (
+                                g._data.dtype is not dtype and g._data.dtype != dtype):
+                            g = _validate(n, 0, g, shape, dtype, False)
+                    if not leaf:
+                        n = c
+                        continue
+                    if g is not None:
+                        _accumulate_leaf(c, g, False)
+                    g = None
+                    if not stack:
+                        break
+                    n, g = stack.pop()
+                    continue
+            if edges.__class__ is not tuple:
+                edges = (edges,)
             for c in edges if ok else ():
                 if c is not None and (c._hooks if c.__class__ is Tensor or
                                       isinstance(c, Tensor) else
