@@ -14,7 +14,7 @@ from typing import Any
 from .. import _backend
 from .._tensor import Tensor
 from . import anomaly_mode
-from ._grads import _accumulate_leaf, _add, _validate, _zeros
+from ._grads import _accumulate_leaf, _add, _getrefcount, _validate, _zeros
 from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import reset_grad_flag, set_grad_flag
 from .graph import NO_SAVED, Node
@@ -155,8 +155,16 @@ def _walk(n: Node, g: Tensor, keep_graph: bool) -> bool:
                         n = c
                         continue
                     if g is not None:
-                        _accumulate_leaf(c, g, False)
-                    g = None
+                        # a leaf's first gradient, nothing else holding it (refs: the local
+                        # g and getrefcount's argument; its array: the Tensor's slot, the
+                        # local a and the argument): kept as is, as _accumulate_leaf would
+                        if c._grad is None and g.grad_fn is None and not g._rg and (
+                                a := g._data).base is None and _getrefcount(a) <= 3 and \
+                                _getrefcount(g) <= 2:
+                            c._grad = g
+                        else:
+                            _accumulate_leaf(c, g, False)
+                    g = a = None
                     if not stack:
                         break
                     n, g = stack.pop()
@@ -202,8 +210,14 @@ def _walk(n: Node, g: Tensor, keep_graph: bool) -> bool:
                 if not leaf:
                     stack.append((c, g))
                 elif g is not None:
-                    _accumulate_leaf(c, g, False)
-            outs = g = None
+                    # as in the chain step, with the refs of the rule's tuple and the local g
+                    if c._grad is None and g.grad_fn is None and not g._rg and (
+                            a := g._data).base is None and _getrefcount(a) <= 3 and \
+                            _getrefcount(g) <= 3:
+                        c._grad = g
+                    else:
+                        _accumulate_leaf(c, g, False)
+            outs = g = a = None
             if not stack:
                 break
             n, g = stack.pop()
