@@ -169,3 +169,41 @@ def test_gradient_is_validated_on_the_walk():
 
     with pytest.raises(RuntimeError, match="invalid gradient"):
         Bad.apply(ng.exp(x)).sum().backward()
+
+
+@pytest.mark.parametrize("chain", [True, False])
+def test_gradient_a_rule_keeps_is_copied_not_taken(chain):
+    # a rule whose result something else still holds: the leaf gets a copy (in the chain
+    # step and in the delivery loop alike), so writing .grad never reaches the kept one
+    kept = []
+
+    def rule(ctx, g):
+        r = ng.tensor(np.full(3, 5.0))
+        kept.append(r)
+        return r if chain else (r, None)
+
+    fwd = (lambda ctx, a: a * 1) if chain else (lambda ctx, a, b: a * 1)
+    cls = type("Keeps", (Primitive,), {"forward": staticmethod(fwd),
+                                       "backward": staticmethod(rule)})
+    x, y = _leaves((3,), (3,))
+    out = cls.apply(x) if chain else cls.apply(x, y)
+    out.sum().backward()
+    assert x.grad is not kept[0]
+    x.grad.numpy()[...] = 0.0
+    np.testing.assert_array_equal(kept[0].numpy(), np.full(3, 5.0))
+
+
+def test_fresh_gradient_is_taken_without_a_copy():
+    # the other side of the rule above: a gradient nothing else holds becomes .grad itself
+    x, = _leaves((3,))
+    seen = []
+
+    def rule(ctx, g):
+        r = ng.tensor(np.full(3, 2.0))
+        seen.append(id(r))
+        return r
+
+    cls = type("Fresh", (Primitive,), {"forward": staticmethod(lambda ctx, a: a * 1),
+                                       "backward": staticmethod(rule)})
+    cls.apply(x).sum().backward()
+    assert id(x.grad) == seen[0]
