@@ -125,7 +125,7 @@ def tensor_backward(self: Tensor, gradient: Any = None, retain_graph: bool | Non
     n = self.grad_fn
     if n is not None and not create_graph and not self._out_idx and \
             not anomaly_mode._state.enabled:
-        engine._walk(n, seed, bool(retain_graph))  # backward_one's common case, at once
+        engine._walk(n, seed, retain_graph)  # backward_one's common case (None: free)
         return
     engine.backward_one(self, seed, create_graph if retain_graph is None else retain_graph,
                         create_graph)

@@ -116,7 +116,7 @@ def backward_one(root: Tensor, seed: Tensor, keep_graph: bool, create_graph: boo
              key, anomaly)
 
 
-def _walk(n: Node, g: Tensor, keep_graph: bool) -> bool:
+def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
     """``loss.backward()`` from node ``n`` (whose output 0 is the root), no graph built: while
     the graph is a tree of plain primitive nodes, each node runs as soon as its one consumer
     has, and each leaf without hooks takes its gradient on arrival. At the first node that
