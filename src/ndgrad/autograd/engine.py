@@ -19,6 +19,7 @@ from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import reset_grad_flag, set_grad_flag
 from .graph import NO_SAVED, Node
 
+_make = Tensor._make
 _PRIM_NODE: dict = {}  # class of a next_edges entry -> is it the node class of a Primitive
 
 
@@ -155,15 +156,18 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
                         n = c
                         continue
                     if g is not None:
+                        if c._grad is not None:
+                            _accumulate_leaf(c, g, False)
                         # a leaf's first gradient, nothing else holding it (refs: the local
                         # g and getrefcount's argument; its array: the Tensor's slot, the
-                        # local a and the argument): kept as is, as _accumulate_leaf would
-                        if c._grad is None and g.grad_fn is None and not g._rg and (
+                        # local a and the argument): kept as is, else a copy, as
+                        # _accumulate_leaf does
+                        elif g.grad_fn is None and not g._rg and (
                                 a := g._data).base is None and _getrefcount(a) <= 3 and \
                                 _getrefcount(g) <= 2:
                             c._grad = g
                         else:
-                            _accumulate_leaf(c, g, False)
+                            c._grad = _make(g._data.copy())
                     g = a = None
                     if not stack:
                         break
@@ -211,12 +215,14 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
                     stack.append((c, g))
                 elif g is not None:
                     # as in the chain step, with the refs of the rule's tuple and the local g
-                    if c._grad is None and g.grad_fn is None and not g._rg and (
+                    if c._grad is not None:
+                        _accumulate_leaf(c, g, False)
+                    elif g.grad_fn is None and not g._rg and (
                             a := g._data).base is None and _getrefcount(a) <= 3 and \
                             _getrefcount(g) <= 3:
                         c._grad = g
                     else:
-                        _accumulate_leaf(c, g, False)
+                        c._grad = _make(g._data.copy())
             outs = g = a = None
             if not stack:
                 break
