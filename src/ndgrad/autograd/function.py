@@ -119,8 +119,7 @@ class BackwardNode(Node):
         return (t,)
 
     def saved_out0(self) -> Any:
-        """The array of the one saved output, version-checked, without building a Tensor
-        (array rules); the errors of ``saved_outputs`` otherwise."""
+        """The one saved output's array, version-checked, no Tensor built (array rules)."""
         saved = self._saved
         if saved.__class__ is not tuple and saved is not None:
             return saved  # compact: the output is unmodified (graph.saved_entries)
@@ -140,7 +139,9 @@ class BackwardNode(Node):
             raise RuntimeError(FREED_MSG)
         out = []
         for e, ver in zip(saved, self._saved_ver):
-            if e.__class__ is _SavedOutput:
+            if e.__class__ is Tensor:  # a saved input: the hot case, first
+                v, arr = e._version, e._data
+            elif e.__class__ is _SavedOutput:
                 v, arr = e.version, e.data
             else:
                 v, arr = (None, None) if e is None else (e._version, e._data)
@@ -155,8 +156,7 @@ class BackwardNode(Node):
         doc="Primitives: the inputs named by ``save_inputs``, in that order.")
 
     def save_array(self, arr: Any) -> None:
-        """Keep a forward intermediate for the array rule (``saved_arrays``, after the inputs
-        saved so far), freed with the saved tensors after backward; private, never written."""
+        """Keep a forward intermediate for the array rule, freed with the saved tensors."""
         if self._fwd is None:
             return
         self._saved += (_make(arr),)
