@@ -387,18 +387,9 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     node = cls._backward_cls()
     node._saved = node._saved_ver = ()
     node._extra = node._save_out = None
-    node._uses = 0
-    node._fwd = inputs
-    if len(inputs) == 1:
-        x = inputs[0]
-        fn = x.grad_fn
-        if fn is not None:
-            fn._uses += 1
-            node._next = fn if x._out_idx == 0 else ((fn, x._out_idx),)
-        else:
-            node._next = x
-        out = cls.forward(node, x._data, **params)
-    elif len(inputs) == 2:
+    node._uses, node._fwd = 0, inputs
+    n = len(inputs)
+    if n == 2:  # the binary ops: first
         x, y = inputs
         fx, fy = x.grad_fn, y.grad_fn
         if fx is not None:
@@ -412,7 +403,16 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
             (y if y._rg else None))
         out = cls.forward(node, x._data, y._data, **params) if params else \
             cls.forward(node, x._data, y._data)  # no keywords: a plain call is cheaper
-    elif len(inputs) == 3:
+    elif n == 1:
+        x = inputs[0]
+        fn = x.grad_fn
+        if fn is not None:
+            fn._uses += 1
+            node._next = fn if x._out_idx == 0 else ((fn, x._out_idx),)
+        else:
+            node._next = x
+        out = cls.forward(node, x._data, **params)
+    elif n == 3:
         x, y, z = inputs
         node._next = (_edge(x), _edge(y), _edge(z))
         out = cls.forward(node, x._data, y._data, z._data, **params)
