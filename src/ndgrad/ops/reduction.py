@@ -234,10 +234,10 @@ def _no_zero_factor(a: Any, ya: Any) -> bool:
     """No factor of the array ``a`` is 0. A zero makes its product 0 or NaN, so a product
     ``ya`` with neither answers from the (small) result alone, without a pass over ``a``."""
     xp = array_module(ya)
-    # count_nonzero counts NaN as nonzero, and a sum is NaN when a term is (inf - inf also
-    # gives NaN: the full test then decides); C calls, not ndarray.any's Python wrapper
+    # count_nonzero counts NaN as nonzero, and a dot with itself is NaN when a term is (a
+    # BLAS call: cheaper than a ufunc reduce); C calls, not ndarray.any's Python wrapper
     if ya.dtype.kind in "fc" and xp.count_nonzero(ya) == ya.size:
-        s = xp.add.reduce(ya, None)
+        s = ya.reshape(-1).dot(ya.reshape(-1)) if ya.ndim != 1 else ya.dot(ya)
         if s == s:
             return True
     return not xp.count_nonzero(a == 0)
