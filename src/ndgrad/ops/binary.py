@@ -170,9 +170,13 @@ class Mul(Primitive):
         if e[0] is not None and e[1] is not None:
             s = ctx._saved
             if s.__class__ is tuple and s[0] is not s[1] and not _grad_on():
-                xa, ya = ctx.saved_arrays()  # version-checked, no Tensors built
-                g = grad._data
-                return _tensor_of(g * ya), _tensor_of(g * xa)
+                # saved_arrays' version check, for the two saved inputs, in this frame
+                x, y = s
+                vx, vy = x._version, y._version
+                sv = ctx._saved_ver
+                if (vx is None or vx[0] == sv[0]) and (vy is None or vy[0] == sv[1]):
+                    g = grad._data
+                    return _tensor_of(g * y._data), _tensor_of(g * x._data)
             x, y = ctx.saved_tensors
             if x is y and ctx._extra is None:
                 # x * x: both edges lead to the same place, so send 2 * grad * x once (one
@@ -234,8 +238,15 @@ class Div(Primitive):
         n0 = e[0] is not None
         if e[1] is None:
             return grad / ctx.saved_tensors[0], None
-        if not _grad_on():  # no graph: on the arrays, the fresh product negated in place
-            yd, od = ctx.saved_arrays()
+        s = ctx._saved
+        if not _grad_on() and s.__class__ is tuple:
+            # no graph: on the arrays, the fresh product negated in place. saved_arrays'
+            # version check for the saved y and output, in this frame
+            y, o = s
+            vy, vo, sv = y._version, o.version, ctx._saved_ver
+            if (vy is not None and vy[0] != sv[0]) or (vo is not None and vo[0] != sv[1]):
+                ctx.saved_arrays()  # raises the version error
+            yd, od = y._data, o.data
             gd = grad._data / yd  # the output's shape: g has it, and y broadcasts into it
             if gd.ndim and gd.dtype == od.dtype and gd.dtype.kind == "f":
                 gy = gd * od
