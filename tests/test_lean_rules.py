@@ -77,3 +77,13 @@ def test_node_hook_sees_none_for_an_input_without_grad():
     y.grad_fn.register_hook(lambda gi, go: seen.append(gi))
     y.sum().backward()
     assert seen[0][1] is None and seen[0][0] is not None
+
+
+def test_div_output_modified_in_place_is_caught():
+    # div saves its output for y's gradient: writing into the output must not go unnoticed
+    a, b = t([1.0, 2.0]), t([3.0, 4.0])
+    y = a / b
+    with ng.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
