@@ -162,9 +162,8 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
                         # g and getrefcount's argument; its array: the Tensor's slot, the
                         # local a and the argument): kept as is, else a copy, as
                         # _accumulate_leaf does
-                        elif g.grad_fn is None and not g._rg and (
-                                a := g._data).base is None and _getrefcount(a) <= 3 and \
-                                _getrefcount(g) <= 2:
+                        elif _getrefcount(g) <= 2 and g.grad_fn is None and not g._rg and (
+                                a := g._data).base is None and _getrefcount(a) <= 3:
                             c._grad = g
                         else:
                             c._grad = _make(g._data.copy())
@@ -217,9 +216,8 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
                     # as in the chain step, with the refs of the rule's tuple and the local g
                     if c._grad is not None:
                         _accumulate_leaf(c, g, False)
-                    elif g.grad_fn is None and not g._rg and (
-                            a := g._data).base is None and _getrefcount(a) <= 3 and \
-                            _getrefcount(g) <= 3:
+                    elif _getrefcount(g) <= 3 and g.grad_fn is None and not g._rg and (
+                            a := g._data).base is None and _getrefcount(a) <= 3:
                         c._grad = g
                     else:
                         c._grad = _make(g._data.copy())
