@@ -39,10 +39,11 @@ def _binary_op(cls: Any, scalar_cls: Any, ufunc: Any, checked: Callable,
     def op(input: Any, other: Any, *args: Any, **kwargs: Any) -> Any:
         if type(input) is Tensor and not args and not kwargs:
             a = input._data
-            if a.dtype.kind == "f":
+            dt = a.dtype  # NumPy attributes cost a descriptor call each: read once
+            if dt.kind == "f":
                 if type(other) is Tensor:
                     b = other._data
-                    if a.dtype is b.dtype and a.shape == b.shape:
+                    if dt is b.dtype and a.shape == b.shape:
                         if (input._rg or other._rg) and _grad_on():
                             return _record(cls, (input, other), _NO_PARAMS)
                         if a.ndim:  # NumPy gives 0-d results back as scalars
