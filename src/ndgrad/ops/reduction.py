@@ -62,11 +62,12 @@ def _spread(ctx: Any, grad: Tensor, count: int | None) -> Tensor:
     if not _grad_on():
         g = grad._data
         shape, dims = ctx.in_shape, ctx.dims
-        if count is None and type(g) is ndarray and dims is not None and g.ndim and \
-                g.flags.c_contiguous and g.ndim == (
-                    len(shape) if ctx.keepdim else len(shape) - len(dims)):
-            # the view over the input's shape made at once: g's strides on the kept dims,
-            # 0 on the reduced ones (no reshape, no broadcast checks)
+        # the view over the input's shape can be made at once (g's strides on the kept dims,
+        # 0 on the reduced ones: no reshape, no broadcast checks) when g is a NumPy array of
+        # the reduced shape's rank; dividing by count keeps that, and makes it contiguous
+        viewable = type(g) is ndarray and dims is not None and g.ndim and g.ndim == (
+            len(shape) if ctx.keepdim else len(shape) - len(dims))
+        if viewable and count is None and g.flags.c_contiguous:
             return _tensor_of(_spread_view(g, shape, dims, ctx.keepdim))
         e = _one_value(g)
         if e is not None:
@@ -74,8 +75,7 @@ def _spread(ctx: Any, grad: Tensor, count: int | None) -> Tensor:
                                                         ctx.in_shape))
         if count is not None:
             g = _as_array(g / count)  # a 0-d result comes back as a scalar
-        if type(g) is ndarray and dims is not None and g.flags.c_contiguous and g.ndim == (
-                len(shape) if ctx.keepdim else len(shape) - len(dims)):
+        if viewable and g.flags.c_contiguous:
             return _tensor_of(_spread_view(g, shape, dims, ctx.keepdim))
         if not ctx.keepdim and dims is not None and g.ndim:
             g = g.reshape(reduced_shape(shape, dims))
