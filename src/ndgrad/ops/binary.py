@@ -134,11 +134,7 @@ class Sub(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         e = ctx._next
-        gx = grad if e[0] is not None else None
-        if e[1] is None:
-            return gx, None
-        # -grad: on the array when no graph is built (neg_grad's two cases, without its frame)
-        return gx, (-grad if _grad_on() else _tensor_of(-grad._data))
+        return (grad if e[0] is not None else None, neg_grad(grad) if e[1] is not None else None)
 
 
 class RSubScalar(Primitive):
