@@ -3,6 +3,8 @@ return types, non-finite inputs, grad_fn names and error messages (issue 3)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -159,6 +161,25 @@ def test_prod_second_derivative_with_two_zeros():
     (g,) = ng.autograd.grad(ng.prod(x), [x], create_graph=True)
     (h0,) = ng.autograd.grad(g[0], [x])
     np.testing.assert_allclose(h0.numpy(), [0.0, 3.0, 0.0])  # d2/dx0 dx1 = x2
+
+
+def test_prod_backward_of_a_huge_product_warns_nothing():
+    # the rule's NaN test must not square the product: 1e25 ** 2 overflows float32
+    a = np.full((2, 5), 1e5, np.float32)
+    x = ng.tensor(a, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ng.prod(x, dim=1).backward(ng.ones(2))
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 5), 1e20, np.float32), rtol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_prod_backward_with_nan_or_inf_factor_is_product_over_factor(bad):
+    # as PyTorch: with no zero factor the rule is prod / x, NaN or inf included
+    v = np.array([2.0, bad, 3.0, 0.5])
+    with np.errstate(invalid="ignore"):
+        expected = np.prod(v) / v
+        np.testing.assert_allclose(_grad(ng.prod, v.tolist()), expected)
 
 
 # ---------------------------------------------------------------- reductions: arguments

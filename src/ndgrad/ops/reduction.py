@@ -32,6 +32,7 @@ from .unary import exp
 
 _add_reduce = np.add.reduce
 _mul_reduce = np.multiply.reduce
+_min_reduce = np.minimum.reduce
 
 
 class Sum(Primitive):
@@ -234,10 +235,12 @@ def _no_zero_factor(a: Any, ya: Any) -> bool:
     """No factor of the array ``a`` is 0. A zero makes its product 0 or NaN, so a product
     ``ya`` with neither answers from the (small) result alone, without a pass over ``a``."""
     xp = array_module(ya)
-    # count_nonzero counts NaN as nonzero, and a dot with itself is NaN when a term is (a
-    # BLAS call: cheaper than a ufunc reduce); C calls, not ndarray.any's Python wrapper
+    # count_nonzero counts NaN as nonzero, and the minimum is NaN when a term is (C calls,
+    # not ndarray.any's Python wrapper; a dot of ya with itself would warn when it overflows)
     if ya.dtype.kind in "fc" and xp.count_nonzero(ya) == ya.size:
-        s = ya.reshape(-1).dot(ya.reshape(-1)) if ya.ndim != 1 else ya.dot(ya)
+        if not ya.size:
+            return True
+        s = _min_reduce(ya, None) if xp is np else ya.min()
         if s == s:
             return True
     return not xp.count_nonzero(a == 0)
