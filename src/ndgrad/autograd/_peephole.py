@@ -64,8 +64,8 @@ def scaled_twin(cls: Any, tensor_of: Callable) -> type:
         return r
 
     fn = type(cls.__name__ + "Scaled", (), {
-        "_primitive": True, "_view": False, "forward": cls.forward, "_inner": inner,
-        "backward": staticmethod(backward), "scale": staticmethod(scale)})
+        "_primitive": True, "_view": False, "_exact": cls._exact, "forward": cls.forward,
+        "_inner": inner, "backward": staticmethod(backward), "scale": staticmethod(scale)})
     base = cls._backward_cls
     return type(base.__name__, (base,), {"__slots__": (), "_fn": fn,
                                          "__module__": base.__module__})

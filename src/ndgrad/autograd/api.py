@@ -39,10 +39,16 @@ def _seed(outputs: tuple, grad_outputs: Any, implicit_ones: bool, api: str) -> l
         if g._data.shape != o._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{_size(g.shape)} and output[{i}] has a shape of {_size(o.shape)}.")
-        if g._data.dtype.kind not in "fc" and o._data.dtype.kind in "fc":
-            raise RuntimeError(f"For complex Tensors, both grad_output and output are required "
-                               f"to have the same dtype. Mismatch in dtype: grad_output[{i}] has "
-                               f"a dtype of {g.dtype} and output[{i}] has a dtype of {o.dtype}.")
+        gd, od = g._data.dtype, o._data.dtype
+        if gd != od:
+            if gd.kind not in "fc" or (gd.kind == "c") != (od.kind == "c"):
+                raise RuntimeError(f"For complex Tensors, both grad_output and output are "
+                                   f"required to have the same dtype. Mismatch in dtype: "
+                                   f"grad_output[{i}] has a dtype of {g.dtype} and output[{i}] "
+                                   f"has a dtype of {o.dtype}.")
+            # as PyTorch's engine: the seed takes its output's dtype before any rule runs
+            # (engine._walk relies on it: gradients entering a node have its output's dtype)
+            g = g.to(od) if g._rg else Tensor._make(g._data.astype(od))
         seeds.append(g if g._rg else Tensor._make(g._data))
     return seeds
 
@@ -116,7 +122,7 @@ def tensor_backward(self: Tensor, gradient: Any = None, retain_graph: bool | Non
         if d.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         seed = _ones_seed(d)
-    elif type(g) is Tensor and g._data.shape == d.shape and g._data.dtype.kind in "fc":
+    elif type(g) is Tensor and g._data.shape == d.shape and g._data.dtype is d.dtype:
         # the caller's own Tensor, unwrapped when no graph is built: the engine adds in place
         # only into buffers nothing else can see (_steal), so it never writes to it
         seed = g if g._rg or not create_graph else Tensor._make(g._data)

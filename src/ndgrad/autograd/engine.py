@@ -123,7 +123,9 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
     has, and each leaf without hooks takes its gradient on arrival. At the first node that
     needs counts or hooks (or gets no gradient), ``_execute`` goes on from the state it would
     have reached itself (deps None, every pending node ready, the last one on top). True when
-    the walk finished alone. ``Tensor.backward`` calls it directly."""
+    the walk finished alone. ``Tensor.backward`` calls it directly. The gradients of an
+    ``_exact`` rule go unchecked: ``g`` has the node's output shape and dtype (the caller's
+    seed does, and every other gradient is checked or exact)."""
     root = n
     rest = None
     stack: list = []
@@ -131,19 +133,19 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
     try:
         while True:
             edges = n._next  # a tuple, or one bare Node or leaf (graph.Node._next)
-            ok = g is not None and n._extra is None and n._fn._primitive and \
-                len(n.out_meta) == 1
+            fn = n._fn
+            ok = g is not None and n._extra is None and fn._primitive and len(n.out_meta) == 1
             if ok and edges.__class__ is not tuple and edges is not None:
                 # one input: a chain step, as _execute's chain loop takes it
                 c = edges
                 leaf = c.__class__ is Tensor or isinstance(c, Tensor)
                 if not c._hooks if leaf else c._uses == 1:
-                    g = n._fn.backward(n, g)  # the input's gradient replaces the node's
+                    g = fn.backward(n, g)  # the input's gradient replaces the node's
                     if not keep_graph and n._saved is not NO_SAVED:
                         n._saved = None
                     if type(g) is tuple:
                         g = (_check_count(n, g) if len(g) != 1 else g)[0]
-                    if g is not None:
+                    if g is not None and not fn._exact:  # (an exact rule's needs no check)
                         if leaf:
                             cd = c._data
                             shape, dtype = cd.shape, cd.dtype
@@ -187,13 +189,14 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
                     if gm is not None:
                         rest[m] = [gm] + [None] * (len(m.out_meta) - 1)
                 break
-            outs = n._fn.backward(n, g)
+            outs = fn.backward(n, g)
             if not keep_graph and n._saved is not NO_SAVED:
                 n._saved = None
             if type(outs) is not tuple:
                 outs = (outs,)
             if len(outs) != len(edges):
                 outs = _check_count(n, outs)
+            exact = fn._exact
             i = -1
             for c in edges:  # as _execute delivers (the same refcounts for _steal)
                 i += 1
@@ -201,7 +204,7 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
                     continue
                 g = outs[i]
                 leaf = c.__class__ is Tensor or isinstance(c, Tensor)
-                if g is not None:
+                if g is not None and not exact:
                     if leaf:
                         cd = c._data
                         shape, dtype = cd.shape, cd.dtype

@@ -240,6 +240,7 @@ class _FunctionBase:
     _ctx_slots: tuple = ()  # attribute names forward sets on ctx (slots of the node class)
     _primitive = False
     _view = False  # True for ops whose output may be a view of input 0 (reshape, getitem, ...)
+    _exact = False  # rule's grads have the inputs' shapes/dtypes: unchecked (engine._walk)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -268,8 +269,7 @@ class Primitive(_FunctionBase):
     """Internal op base: ``forward(ctx, *arrays, **params)``; positional args are Tensors."""
 
     _primitive = True
-    # an elementwise one-input op whose rule returns a gradient of its input's exact shape and
-    # dtype may take in a dead ``x * c`` before it (see _peephole): two slots for c
+    # an _exact elementwise one-input op may take in a dead ``x * c`` (_peephole): 2 slots
     _fold_scale = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -34,7 +34,11 @@ def _binary_op(cls: Any, scalar_cls: Any, ufunc: Any, checked: Callable,
     """The public ``cls`` op: ``checked`` (every case, with its checks and promotion) behind
     the common calls, decided here in one frame: two float Tensors of one dtype and shape
     (``cls`` recorded, or ``ufunc`` on the arrays), and a float Tensor with a Python number
-    (``scalar_cls`` recorded, with the number negated for sub, or ``ufunc``)."""
+    (``scalar_cls`` recorded, with the number negated for sub, or ``ufunc``). The first is
+    recorded as ``cls``'s ``_exact`` twin (same node name): its rule's gradients then have
+    the inputs' shape and dtype."""
+    same = type(cls.__name__, (cls,), {"_exact": True, "__module__": cls.__module__,
+                                       "_node_name": cls._backward_cls.__name__})
 
     def op(input: Any, other: Any, *args: Any, **kwargs: Any) -> Any:
         if type(input) is Tensor and not args and not kwargs:
@@ -45,7 +49,7 @@ def _binary_op(cls: Any, scalar_cls: Any, ufunc: Any, checked: Callable,
                     b = other._data
                     if dt is b.dtype and a.shape == b.shape:
                         if (input._rg or other._rg) and _grad_on():
-                            return _record(cls, (input, other), _NO_PARAMS)
+                            return _record(same, (input, other), _NO_PARAMS)
                         if a.ndim:  # NumPy gives 0-d results back as scalars
                             return _make(ufunc(a, b))
                 elif type(other) in _PY_NUM:
@@ -112,6 +116,7 @@ class Add(Primitive):
 
 
 class AddScalar(Primitive):
+    _exact = True
     _node_name = "AddBackward1"
 
     @staticmethod
@@ -202,6 +207,7 @@ def _square_grad(grad: Tensor, x: Tensor) -> Tensor:
 
 
 class MulScalar(Primitive):
+    _exact = True
     _ctx_slots = ("c", "k")
     _node_name = "MulBackward1"
 
@@ -255,6 +261,7 @@ class Div(Primitive):
 
 
 class DivScalar(Primitive):
+    _exact = True
     _ctx_slots = ("c",)
     _node_name = "DivBackward1"
 
@@ -360,6 +367,7 @@ def _pow_grads(xp: Any, g: Any, a: Any, b: Any, out: Any, n: tuple) -> tuple:
 class PowScalar(Primitive):
     """x ** c for a Python number c."""
 
+    _exact = True
     _ctx_slots = ("c",)
 
     _node_name = "PowBackward0"

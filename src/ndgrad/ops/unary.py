@@ -24,6 +24,8 @@ _np_clip = getattr(_np_clip, "clip", None) or np.clip
 
 
 class Neg(Primitive):
+    _exact = True
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         return -x
@@ -39,6 +41,7 @@ def neg_grad(grad: Tensor) -> Tensor:
 
 
 class Exp(Primitive):
+    _exact = True
     _fold_scale = True  # may take in a dead x * c (autograd._peephole)
 
     @staticmethod
@@ -280,6 +283,7 @@ class Atanh(Primitive):
 
 
 class Tanh(Primitive):
+    _exact = True
     _fold_scale = True  # may take in a dead x * c (autograd._peephole)
 
     @staticmethod
@@ -293,6 +297,7 @@ class Tanh(Primitive):
 class Sigmoid(Primitive):
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
 
+    _exact = True
     _fold_scale = True  # may take in a dead x * c (autograd._peephole)
 
     @staticmethod
@@ -321,6 +326,7 @@ class Sigmoid(Primitive):
 
 
 class Relu(Primitive):
+    _exact = True
     _fold_scale = True  # may take in a dead x * c (autograd._peephole)
 
     @staticmethod
