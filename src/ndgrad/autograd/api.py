@@ -118,17 +118,19 @@ def tensor_backward(self: Tensor, gradient: Any = None, retain_graph: bool | Non
         raise RuntimeError("element 0 of tensors does not require grad and does not have "
                            "a grad_fn")
     g = gradient
+    n = self.grad_fn
     if g is None:
         if d.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         seed = _ones_seed(d)
-    elif type(g) is Tensor and g._data.shape == d.shape and g._data.dtype is d.dtype:
+    elif type(g) is Tensor and n is not None and (
+            (m := n.out_meta[self._out_idx])[0] == (ga := g._data).shape and ga.dtype is m[1]):
         # the caller's own Tensor, unwrapped when no graph is built: the engine adds in place
-        # only into buffers nothing else can see (_steal), so it never writes to it
+        # only into buffers nothing else can see (_steal), so it never writes to it. (Checked
+        # against the node's record of this output: one shape read instead of two.)
         seed = g if g._rg or not create_graph else Tensor._make(g._data)
     else:
         (seed,) = _seed((self,), g, False, "backward")
-    n = self.grad_fn
     if n is not None and not create_graph and not self._out_idx and \
             not anomaly_mode._state.enabled:
         engine._walk(n, seed, retain_graph)  # backward_one's common case (None: free)
