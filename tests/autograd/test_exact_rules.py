@@ -23,6 +23,7 @@ DRIVERS = {
     "Relu": [lambda x, y: ng.relu(x - 1.0), lambda x, y: ng.relu((x - 1) * 2)],
     "AddScalar": [lambda x, y: x + 2.5, lambda x, y: x - 1, lambda x, y: 3 + x,
                   lambda x, y: ng.add(x, 2, alpha=1.5)],
+    "RSubScalar": [lambda x, y: 2.5 - x, lambda x, y: 1 - x],
     "MulScalar": [lambda x, y: x * 3, lambda x, y: 0.5 * x, lambda x, y: x * -1e30],
     "DivScalar": [lambda x, y: x / 3, lambda x, y: x / 1e-30],
     "PowScalar": [lambda x, y: x ** 2, lambda x, y: x ** 3, lambda x, y: x ** 0.5,

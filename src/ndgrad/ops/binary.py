@@ -139,19 +139,19 @@ class Sub(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         e = ctx._next
-        return (grad if e[0] is not None else None, neg_grad(grad) if e[1] is not None else None)
+        return (grad if e[0] is not None else None,
+                neg_grad(ctx, grad) if e[1] is not None else None)
 
 
 class RSubScalar(Primitive):
+    _exact = True
     _node_name = "RsubBackward1"
 
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
         return _k(c, x) - x
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return neg_grad(grad)
+    backward = staticmethod(neg_grad)
 
 
 class Mul(Primitive):

@@ -23,6 +23,12 @@ _np_clip = getattr(getattr(np, "_core", None), "umath", None)
 _np_clip = getattr(_np_clip, "clip", None) or np.clip
 
 
+def neg_grad(ctx: Any, grad: Tensor) -> Tensor:
+    """-grad, the rule of neg (and of ``c - x``, and sub's for its second input): on the array
+    when no graph is built (no op dispatch), else differentiable."""
+    return _tensor_of(-grad._data) if not _grad_on() else -grad
+
+
 class Neg(Primitive):
     _exact = True
 
@@ -30,14 +36,7 @@ class Neg(Primitive):
     def forward(ctx: Any, x: Any) -> Any:
         return -x
 
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return neg_grad(grad)
-
-
-def neg_grad(grad: Tensor) -> Tensor:
-    """-grad: on the array when no graph is built (no op dispatch), else differentiable."""
-    return _tensor_of(-grad._data) if not _grad_on() else -grad
+    backward = staticmethod(neg_grad)  # the rule itself: no frame in between
 
 
 class Exp(Primitive):
