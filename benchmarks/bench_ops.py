@@ -350,7 +350,11 @@ def bench_spec(spec: Spec, repeat: int) -> dict:
         return {"status": "skip", "note": f"ndgrad has no '{spec.op}'"}
     rng = np.random.default_rng(0)
     arrays = [_input(rng, d) for d in spec.domains]
-    tensors = [ng.tensor(a, requires_grad=(d != "bool"))
+    # both sides read the very same input arrays (from_numpy shares memory, as
+    # torch.from_numpy): copies would sit elsewhere in physical memory, and at this size (an
+    # input and its output fill the 512 KiB L2) that alone moved one side's NumPy work by up
+    # to 1.5x in some processes (benchmarks/README.md)
+    tensors = [ng.from_numpy(a).requires_grad_(d != "bool")
                for a, d in zip(arrays, spec.domains, strict=True)]
     diff = [t for t in tensors if t.requires_grad]
     try:
@@ -360,7 +364,7 @@ def bench_spec(spec: Spec, repeat: int) -> dict:
     g = rng.standard_normal(y.shape).astype(np.float32)
     if g.ndim == 0:
         g = np.float32(g)
-    gt = ng.tensor(np.asarray(g))
+    gt = ng.from_numpy(np.asarray(g))
     want_out, want_grads = spec.ref(*arrays, g)
     try:
         y.backward(gt)
