@@ -48,7 +48,8 @@ def _seed(outputs: tuple, grad_outputs: Any, implicit_ones: bool, api: str) -> l
                                    f"has a dtype of {o.dtype}.")
             # as PyTorch's engine: the seed takes its output's dtype before any rule runs
             # (engine._walk relies on it: gradients entering a node have its output's dtype)
-            g = g.to(od) if g._rg else Tensor._make(g._data.astype(od))
+            seeds.append(g.to(od) if g._rg else Tensor._make(g._data.astype(od)))
+            continue  # (already a new wrapper: no second one below)
         seeds.append(g if g._rg else Tensor._make(g._data))
     return seeds
 
