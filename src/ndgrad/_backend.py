@@ -15,6 +15,12 @@ try:  # optional GPU extra
 except Exception:  # pragma: no cover - depends on the machine
     _cupy = None
 
+try:  # the C function np.count_nonzero(a) calls after its Python wrapper (0.25 us of 0.3)
+    from numpy._core import multiarray as _multiarray
+except ImportError:  # pragma: no cover - NumPy 1.x
+    from numpy.core import multiarray as _multiarray
+count_all = _multiarray.count_nonzero
+
 ndarray = np.ndarray
 generic = np.generic
 

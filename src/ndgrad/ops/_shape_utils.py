@@ -86,6 +86,9 @@ def reduced_shape(shape: tuple, dims: tuple | None) -> tuple:
     """``shape`` with ``dims`` set to 1 (the keepdim shape)."""
     if dims is None:
         return (1,) * len(shape)
+    if len(dims) == 1:  # the common case, without a list comprehension's frame
+        d = dims[0]
+        return (*shape[:d], 1, *shape[d + 1:])
     return tuple([1 if i in dims else s for i, s in enumerate(shape)])
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _backend, _dtypes
-from .._backend import array_module, ndarray, np
+from .._backend import array_module, count_all, ndarray, np
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one, _as_array, _tensor_of
@@ -32,7 +32,6 @@ from .unary import exp
 
 _add_reduce = np.add.reduce
 _mul_reduce = np.multiply.reduce
-_min_reduce = np.minimum.reduce
 
 
 class Sum(Primitive):
@@ -219,9 +218,12 @@ class Prod(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         a, ya = ctx.saved_arrays()
-        if float_rule(a, grad._data) and _no_zero_factor(a, ya):
-            (g,) = kept_dims(ctx, a.shape, grad._data * ya)  # small: the reduced shape
-            return _tensor_of(array_module(g).divide(g, a))  # (g * y) / x
+        g = grad._data
+        if float_rule(a, g) and _no_zero_factor(a, ya):
+            g = g * ya  # small: the reduced shape
+            if not ctx.keepdim:
+                g = g.reshape(reduced_shape(a.shape, ctx.dims))
+            return _tensor_of(g / a)  # (g * y) / x
         x, y = ctx.saved_tensors
         if not ctx.keepdim:
             shape = reduced_shape(x.shape, ctx.dims)
@@ -234,16 +236,13 @@ class Prod(Primitive):
 def _no_zero_factor(a: Any, ya: Any) -> bool:
     """No factor of the array ``a`` is 0. A zero makes its product 0 or NaN, so a product
     ``ya`` with neither answers from the (small) result alone, without a pass over ``a``."""
-    xp = array_module(ya)
-    # count_nonzero counts NaN as nonzero, and the minimum is NaN when a term is (C calls,
-    # not ndarray.any's Python wrapper; a dot of ya with itself would warn when it overflows)
-    if ya.dtype.kind in "fc" and xp.count_nonzero(ya) == ya.size:
-        if not ya.size:
-            return True
-        s = _min_reduce(ya, None) if xp is np else ya.min()
-        if s == s:
-            return True
-    return not xp.count_nonzero(a == 0)
+    # count_nonzero counts NaN as nonzero, so NaN is counted apart, as ya != ya (C calls, not
+    # the Python wrappers of count_nonzero or any; a reduce costs 1 us even on 2 elements, a
+    # dot of ya with itself warns when it overflows)
+    count = count_all if type(ya) is ndarray else array_module(ya).count_nonzero
+    if ya.dtype.kind in "fc" and count(ya) == ya.size and not count(ya != ya):
+        return True
+    return not count(a == 0)
 
 
 def _prod_of_others(x: Tensor, dims: tuple | None) -> Tensor:
