@@ -139,8 +139,11 @@ class Sub(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         e = ctx._next
+        if e[1] is None:
+            return grad, None
+        # neg_grad's array path in this frame (sub is among the cheapest rows)
         return (grad if e[0] is not None else None,
-                neg_grad(ctx, grad) if e[1] is not None else None)
+                _tensor_of(-grad._data) if not _grad_on() else -grad)
 
 
 class RSubScalar(Primitive):
@@ -521,6 +524,13 @@ def pow(input: Any, exponent: Any) -> Tensor:
     return Pow.apply(x, y)
 
 
+def square(input: Tensor) -> Tensor:
+    """input ** 2 (PyTorch's PowBackward0 node)."""
+    if type(input) is Tensor and input._data.dtype.kind == "f":
+        return _apply_scalar(PowScalar, input, 2)  # pow's common call, without pow's frame
+    return pow(input if type(input) is Tensor else to_tensor(input), 2)
+
+
 def rpow(input: Tensor, other: Any) -> Tensor:
     """other ** input (Python's reflected power)."""
     if type(other) in _PY_NUM:
@@ -585,4 +595,4 @@ subtract = sub
 power = pow
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "true_divide", "divide",
-           "multiply", "subtract", "power", "where"]
+           "multiply", "subtract", "power", "square", "where"]

@@ -435,11 +435,6 @@ def reciprocal(input: Tensor) -> Tensor:
     return _apply_one(Reciprocal, float_input(input))
 
 
-def square(input: Tensor) -> Tensor:
-    """input ** 2 (PyTorch's PowBackward0 node)."""
-    return (input if type(input) is Tensor else to_tensor(input)) ** 2
-
-
 def sin(input: Tensor) -> Tensor:
     """Elementwise sine."""
     return _apply_one(Sin, float_input(input))
@@ -554,7 +549,7 @@ asinh, acosh, atanh = arcsinh, arccosh, arctanh
 fix = trunc
 
 __all__ = ["neg", "negative", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt", "reciprocal",
-           "square", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "asin", "acos", "atan",
+           "sin", "cos", "tan", "arcsin", "arccos", "arctan", "asin", "acos", "atan",
            "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "asinh", "acosh", "atanh",
            "sigmoid", "relu", "abs", "absolute", "sign", "floor",
            "ceil", "round", "trunc", "fix"]
