@@ -342,10 +342,13 @@ class Tensor(TensorOps):
             raise RuntimeError(
                 f"in-place op: result type {result._data.dtype} can't be cast to the desired "
                 f"output type {self._data.dtype}. Use the out-of-place op instead.")
+        node = result.grad_fn
         if result._data is not self._data:
+            if node is not None and node._saved.__class__ is tuple and any(
+                    e is self for e in node._saved):
+                _save_original(node, self)  # x *= w saved x for w's gradient
             xp.copyto(self._data, result._data, casting="same_kind")
         self._bump()
-        node = result.grad_fn
         if node is not None:
             self.grad_fn = node
             self._out_idx = result._out_idx
@@ -407,3 +410,12 @@ def _from_saved(data: Any, requires_grad: bool, node: Node, index: int, version:
 
 
 _graph._TENSOR_FACTORY[0] = _from_saved
+
+
+def _save_original(node: Node, t: Tensor) -> None:
+    """``node`` saved ``t``, which an in-place op is about to overwrite with ``node``'s own
+    result: save a copy of ``t``'s values instead, with ``t``'s place in the graph (PyTorch
+    saves the original self of ``mul_``/``pow_`` the same way)."""
+    orig = Tensor._make(t._data.copy())
+    orig._rg, orig.grad_fn, orig._out_idx = t._rg, t.grad_fn, t._out_idx
+    node._saved = tuple([orig if e is t else e for e in node._saved])

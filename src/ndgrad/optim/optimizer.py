@@ -102,6 +102,8 @@ class Optimizer:
                 params = [p for p in group["params"] if p._grad is not None]
                 if params:
                     self._update(group, params)
+                    for p in params:  # written in place: saved copies of p are now stale
+                        p._bump()
         return loss
 
     def _update(self, group: dict, params: list) -> None:

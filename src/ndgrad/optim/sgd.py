@@ -39,12 +39,15 @@ class SGD(Optimizer):
                 if params:
                     with no_grad():
                         self._update(group, params)
+                    for p in params:  # written in place, as p.sub_(...) would be
+                        p._bump()
                 continue
             # plain SGD (the hot path): array updates only, so no grad mode to switch
             for p in group["params"]:
                 g = p._grad
                 if g is not None:
                     p._data -= lr * g._data
+                    p._bump()  # a graph that saved p must not run on the new values
         return None
 
     def _update(self, group: dict, params: list) -> None:
