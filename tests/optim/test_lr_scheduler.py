@@ -59,3 +59,32 @@ def test_scheduler_step_with_epoch_and_state_dict():
     s2 = CosineAnnealingLR(make_opt(), T_max=10)
     s2.load_state_dict(sd)
     assert s2.last_epoch == 4 and s2.base_lrs == [0.5, 1.0]
+
+
+def _resumed(cls, **kw):
+    w = ng.nn.Parameter(ng.tensor([1.0]))
+    opt = optim.SGD([w], lr=0.5)
+    opt.param_groups[0]["initial_lr"] = 1.0
+    return opt, cls(opt, last_epoch=3, **kw)
+
+
+def test_cosine_resumed_keeps_the_lr_then_steps_recursively():
+    # PyTorch's constructor step keeps the group's lr when resuming (its _is_initial), and
+    # later steps scale it by the ratio of consecutive cosine factors
+    opt, s = _resumed(CosineAnnealingLR, T_max=10)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(2):
+        s.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    f = [1 + math.cos(math.pi * e / 10) for e in range(7)]
+    want = [0.5, 0.5 * f[5] / f[4], 0.5 * f[5] / f[4] * f[6] / f[5]]
+    assert lrs == pytest.approx(want, rel=1e-12)
+    assert s.last_epoch == 6
+    assert s.state_dict()["_is_initial"] is False
+
+
+def test_exponential_resumed_keeps_the_lr_then_multiplies():
+    opt, s = _resumed(ExponentialLR, gamma=0.9)
+    assert opt.param_groups[0]["lr"] == 0.5
+    s.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.45)

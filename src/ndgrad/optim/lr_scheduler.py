@@ -24,7 +24,14 @@ class LRScheduler:
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
-        self.step()
+        self._get_lr_called_within_step = False  # PyTorch's state_dict has both flags
+        # the constructor's own step: rules that read it keep the optimizer's lr, so a
+        # scheduler resumed at last_epoch=k does not move the lr one step ahead (PyTorch)
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list:
         raise NotImplementedError
@@ -82,7 +89,7 @@ class ExponentialLR(LRScheduler):
 
     def get_lr(self) -> list:
         groups = self.optimizer.param_groups
-        if self.last_epoch == 0:
+        if self._is_initial:
             return [g["lr"] for g in groups]
         return [g["lr"] * self.gamma for g in groups]
 
@@ -102,7 +109,7 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self) -> list:
         groups = self.optimizer.param_groups
         e, tm, lo = self.last_epoch, self.T_max, self.eta_min
-        if e == 0:
+        if self._is_initial:
             return [g["lr"] for g in groups]
         if self._step_count == 1 and e > 0:
             return [lo + (b - lo) * (1 + math.cos(e * math.pi / tm)) / 2 for b in self.base_lrs]
