@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 import ndgrad as ng
 
 
@@ -105,3 +107,71 @@ def test_mode_restored_after_exception():
     except ValueError:
         pass
     assert ng.is_grad_enabled()
+
+
+# ---- PyTorch 2's decorator forms and mode nesting (checked against torch 2.13)
+def test_decorators_without_the_call():
+    @ng.no_grad
+    def off():
+        return ng.is_grad_enabled()
+
+    @ng.enable_grad
+    def on():
+        return ng.is_grad_enabled()
+
+    @ng.inference_mode
+    def inf():
+        return ng.is_inference_mode_enabled()
+
+    assert off() is False
+    with ng.no_grad():
+        assert on() is True
+    assert inf() is True
+    assert ng.is_grad_enabled() and not ng.is_inference_mode_enabled()
+
+
+def test_decorated_generator_runs_every_step_in_the_mode():
+    seen = []
+
+    @ng.no_grad()
+    def gen():
+        seen.append(ng.is_grad_enabled())
+        got = yield 1
+        seen.append((ng.is_grad_enabled(), got))
+        try:
+            yield 2
+        except KeyError:
+            seen.append(("caught", ng.is_grad_enabled()))
+            yield 3
+        return 4
+
+    g = gen()
+    assert next(g) == 1
+    assert ng.is_grad_enabled()  # the caller's mode between steps
+    assert g.send("x") == 2
+    assert g.throw(KeyError("k")) == 3
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == 4
+    assert seen == [False, (False, "x"), ("caught", False)]
+
+
+def test_inference_mode_false_turns_grad_on_inside_other_modes():
+    x = ng.ones(2, requires_grad=True)
+    with ng.inference_mode():
+        with ng.inference_mode(False):
+            assert ng.is_grad_enabled() and not ng.is_inference_mode_enabled()
+            assert (x * 2).requires_grad
+        assert ng.is_inference_mode_enabled() and not ng.is_grad_enabled()
+    with ng.no_grad(), ng.inference_mode(False):
+        assert ng.is_grad_enabled()
+
+
+def test_enable_grad_inside_inference_mode_records_nothing():
+    x = ng.ones(2, requires_grad=True)
+    with ng.inference_mode():
+        with ng.enable_grad():
+            assert not (x * 2).requires_grad
+        with ng.set_grad_enabled(True):
+            assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad

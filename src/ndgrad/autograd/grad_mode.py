@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,10 +40,41 @@ class _Mode:
 
     __slots__ = ("_prev",)
 
+    def __new__(cls, *args: Any) -> Any:
+        # ``@no_grad`` without the call, as PyTorch 2 accepts: the function is the argument
+        if len(args) == 1 and callable(args[0]) and not isinstance(args[0], bool):
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __call__(self, func: F) -> F:
+        mode_args = self._args()
+        if inspect.isgeneratorfunction(func):
+            # a generator's body runs at each next(), after the call returned: the mode is
+            # set around every resumption, as PyTorch's decorators do
+            @functools.wraps(func)
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                gen = func(*args, **kwargs)
+                sent, thrown = None, None
+                while True:
+                    with self.__class__(*mode_args):
+                        try:
+                            item = gen.send(sent) if thrown is None else gen.throw(thrown)
+                        except StopIteration as stop:
+                            return stop.value
+                    try:
+                        sent, thrown = (yield item), None
+                    except GeneratorExit:
+                        with self.__class__(*mode_args):
+                            gen.close()
+                        raise
+                    except BaseException as e:  # g.throw(e): passed on to the generator
+                        sent, thrown = None, e
+
+            return gen_wrapper  # type: ignore[return-value]
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__(*self._args()):
+            with self.__class__(*mode_args):
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -71,7 +103,9 @@ class enable_grad(_Mode):
 
     def __enter__(self) -> None:
         self._prev = _ENABLED.get()
-        _ENABLED.set(True)
+        # inside inference_mode nothing records, as in PyTorch (whose is_grad_enabled() says
+        # True there; here it stays False, the flag that ops read)
+        _ENABLED.set(not _INFERENCE.get())
 
     def __exit__(self, *exc: object) -> None:
         _ENABLED.set(self._prev)
@@ -82,10 +116,13 @@ class set_grad_enabled(_Mode):
 
     __slots__ = ("mode",)
 
+    def __new__(cls, mode: bool) -> Any:
+        return object.__new__(cls)
+
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self._prev = _ENABLED.get()
-        _ENABLED.set(self.mode)
+        _ENABLED.set(self.mode and not _INFERENCE.get())  # (inference mode: see enable_grad)
 
     def _args(self) -> tuple:
         return (self.mode,)
@@ -106,6 +143,11 @@ class inference_mode(_Mode):
 
     __slots__ = ("mode", "_prev_inf")
 
+    def __new__(cls, mode: Any = True) -> Any:
+        if not isinstance(mode, bool) and callable(mode):
+            return cls()(mode)  # ``@inference_mode`` without the call
+        return object.__new__(cls)
+
     def __init__(self, mode: bool = True) -> None:
         self.mode = bool(mode)
 
@@ -115,9 +157,10 @@ class inference_mode(_Mode):
     def __enter__(self) -> None:
         self._prev = _ENABLED.get()
         self._prev_inf = _INFERENCE.get()
-        if self.mode:
-            _ENABLED.set(False)
-            _INFERENCE.set(True)
+        # inference_mode(False) turns inference off and grad on, even inside no_grad or an
+        # outer inference_mode (PyTorch's InferenceMode(false))
+        _ENABLED.set(not self.mode)
+        _INFERENCE.set(self.mode)
 
     def __exit__(self, *exc: object) -> None:
         _ENABLED.set(self._prev)
