@@ -419,3 +419,15 @@ def _save_original(node: Node, t: Tensor) -> None:
     orig = Tensor._make(t._data.copy())
     orig._rg, orig.grad_fn, orig._out_idx = t._rg, t.grad_fn, t._out_idx
     node._saved = tuple([orig if e is t else e for e in node._saved])
+
+
+def zero_grad_in_place(p: Tensor) -> None:
+    """``zero_grad(set_to_none=False)`` for one parameter: its ``.grad`` detached and zeroed
+    in place, as PyTorch does, so references to that gradient see the zeros."""
+    g = p._grad
+    g.grad_fn, g._rg = None, False
+    if getattr(g._data, "flags", None) is not None and not g._data.flags.writeable:
+        g._data = _backend.array_module(g._data).zeros_like(g._data)  # a read-only view
+    else:
+        g._data[...] = 0
+    g._bump()

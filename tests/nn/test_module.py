@@ -237,3 +237,30 @@ def test_sequential_direct_forward_keeps_hooks_and_custom_call():
     assert np.all(seq(x).detach().numpy() == 0)
     p.remove()
     np.testing.assert_array_equal(seq(x).detach().numpy(), base)
+
+
+def test_reassigning_a_parameter_keeps_its_place():
+    # weight tying: the order of parameters() and state_dict() must not change (PyTorch)
+    e, d = ng.nn.Embedding(5, 3), ng.nn.Linear(3, 5)
+    d.weight = e.weight
+    assert list(ng.nn.Sequential(e, d).state_dict()) == ["0.weight", "1.weight", "1.bias"]
+    assert [n for n, _ in d.named_parameters()] == ["weight", "bias"]
+    s = ng.nn.Sequential(ng.nn.Linear(2, 2), ng.nn.Linear(2, 2))
+    s._modules["0"], first = ng.nn.Tanh(), s._modules["0"]
+    s.add_module("0", first)
+    assert list(s._modules) == ["0", "1"]
+
+
+def test_zero_grad_without_none_zeroes_the_same_gradient_in_place():
+    m = ng.nn.Linear(2, 2)
+    opt = ng.optim.SGD(m.parameters(), lr=0.1)
+    for zero in (lambda: m.zero_grad(set_to_none=False),
+                 lambda: opt.zero_grad(set_to_none=False)):
+        m(ng.ones((1, 2))).sum().backward()
+        g = m.weight.grad
+        zero()
+        assert m.weight.grad is g
+        np.testing.assert_array_equal(g.numpy(), np.zeros((2, 2)))
+        m(ng.ones((1, 2))).sum().backward()  # accumulates into the zeroed gradient again
+        np.testing.assert_array_equal(m.weight.grad.numpy(), np.ones((2, 2)))
+        m.zero_grad()

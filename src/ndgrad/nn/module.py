@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from .. import _backend, _dtypes
-from .._tensor import Tensor
+from .._tensor import Tensor, zero_grad_in_place
 from ..autograd.grad_mode import no_grad
 from .parameter import Parameter
 
@@ -87,7 +87,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._remove_from(name, d)
+            self._remove_from(name, d, keep="_parameters")  # a new value keeps its place
             params[name] = value
         elif params is not None and name in params:
             if value is not None:
@@ -97,7 +97,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._remove_from(name, d)
+            self._remove_from(name, d, keep="_modules")
             d["_modules"][name] = value
         elif d.get("_modules") is not None and name in d["_modules"]:
             if value is not None:
@@ -113,10 +113,12 @@ class Module:
             object.__setattr__(self, name, value)
 
     @staticmethod
-    def _remove_from(name: str, d: dict) -> None:
+    def _remove_from(name: str, d: dict, keep: str) -> None:
+        """Forget ``name`` everywhere but the ``keep`` store, where the new value replaces it
+        in place (the order of parameters() and state_dict() stays, as in PyTorch)."""
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
-            if name in d[key]:
+            if key != keep and name in d[key]:
                 del d[key][name]
         d["_non_persistent_buffers_set"].discard(name)
 
@@ -284,7 +286,7 @@ class Module:
             if set_to_none:
                 p._grad = None
             else:
-                p._grad = Tensor._make(_backend.array_module(p._data).zeros_like(p._data))
+                zero_grad_in_place(p)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first) and then on self."""

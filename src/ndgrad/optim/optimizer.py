@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _backend
-from .._tensor import Tensor
+from .._tensor import Tensor, zero_grad_in_place
 from ..autograd.grad_mode import enable_grad, no_grad
 
 
@@ -89,7 +89,7 @@ class Optimizer:
                 if set_to_none:
                     p._grad = None
                 else:
-                    p._grad._data = _backend.array_module(p._data).zeros_like(p._data)
+                    zero_grad_in_place(p)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
