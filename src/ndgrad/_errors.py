@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 
-def shape_error(op: str, what: str, hint: str = "") -> ValueError:
-    """A ValueError naming the op, the shapes involved and what to change."""
+class ShapeError(RuntimeError, ValueError):
+    """Shapes that do not fit an op. A RuntimeError, as PyTorch raises for them, and a
+    ValueError, as NumPy code expects."""
+
+
+class DtypeError(RuntimeError, TypeError):
+    """Dtypes an op cannot take: a RuntimeError (PyTorch's type) and a TypeError."""
+
+
+def shape_error(op: str, what: str, hint: str = "") -> ShapeError:
+    """A ShapeError naming the op, the shapes involved and what to change."""
     msg = f"{op}: {what}."
     if hint:
         msg += f" Hint: {hint}."
-    return ValueError(msg)
+    return ShapeError(msg)
 
 
-def dtype_error(op: str, what: str, hint: str = "") -> TypeError:
-    """A TypeError naming the op, the dtypes involved and what to change."""
+def dtype_error(op: str, what: str, hint: str = "") -> DtypeError:
+    """A DtypeError naming the op, the dtypes involved and what to change."""
     msg = f"{op}: {what}."
     if hint:
         msg += f" Hint: {hint}."
-    return TypeError(msg)
+    return DtypeError(msg)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._backend import array_module
+from .._errors import shape_error
 from .._tensor import Tensor
 from ._common import pair, to_tensor
 
@@ -16,8 +17,9 @@ def _cmp(name: str) -> Any:
         try:
             return Tensor._make(getattr(xp, name)(x._data, y._data))
         except ValueError as e:
-            raise ValueError(f"{name}: shapes {x.shape} and {y.shape} cannot be broadcast "
-                             f"together ({e})") from None
+            raise shape_error(name, f"shapes {x.shape} and {y.shape} cannot be broadcast "
+                              f"together ({e})",
+                              hint="each pair of trailing dims must be equal or 1") from None
 
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}`` (bool result, no gradient)."
