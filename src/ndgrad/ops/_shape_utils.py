@@ -29,6 +29,13 @@ def normalize_dims(op: str, ndim: int, dim: Any = None, axis: Any = None) -> tup
     return tuple(sorted(out))
 
 
+def reduction_dims(op: str, ndim: int, dim: Any = None, axis: Any = None) -> tuple | None:
+    """``normalize_dims`` for a reduction: an empty tuple means every dim (PyTorch's
+    ``sum(dim=())``), and a 0-d tensor's dim 0 or -1 is all of it; both give None."""
+    dims = normalize_dims(op, ndim, dim, axis)
+    return dims if dims and ndim else None
+
+
 def normalize_dim(op: str, ndim: int, dim: int) -> int:
     """One dim, wrapped to non-negative."""
     nd = max(ndim, 1)

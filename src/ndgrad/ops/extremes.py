@@ -14,7 +14,7 @@ from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one, _as_array, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_rule, kept_dims, to_tensor
-from ._shape_utils import keepdim_of, normalize_dim, normalize_dims, reduced_shape
+from ._shape_utils import keepdim_of, normalize_dim, reduced_shape, reduction_dims
 from .select import maximum, minimum
 
 _INT64 = np.dtype(_dtypes.int64)
@@ -294,13 +294,11 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 
 def _amax_dims(op: str, x: Tensor, dim: Any, axis: Any) -> tuple | None:
-    if dim == ():
-        dim = None
-    dims = normalize_dims(op, x._data.ndim, dim, axis)
+    dims = reduction_dims(op, x._data.ndim, dim, axis)
     if x._data.size == 0 and (dims is None or any(x._data.shape[d] == 0 for d in dims)):
         raise IndexError(f"{op}(): Expected reduction dim to have non-zero size. Hint: "
                          f"input shape is {x.shape}; reduce over non-empty dims only.")
-    return None if x._data.ndim == 0 else dims
+    return dims
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False, *, axis: Any = None,

@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import to_tensor
-from ._shape_utils import keepdim_of, normalize_dims, quick_dims, reduced_count, reduced_shape
+from ._shape_utils import keepdim_of, quick_dims, reduced_count, reduced_shape, reduction_dims
 from .binary import where
 
 _INF = float("inf")
@@ -159,9 +159,7 @@ def _moments(op: str, cls: Any, input: Any, dim: Any, unbiased: Any, keepdim: bo
         dim, unbiased = None, dim
     c = ddof if ddof is not None else correction if correction is not None else (
         1 if unbiased is None else int(bool(unbiased)))
-    dims = normalize_dims(op, x._data.ndim, dim, axis)
-    if x._data.ndim == 0:
-        dims = None
+    dims = reduction_dims(op, x._data.ndim, dim, axis)
     return cls.apply(x, dims=dims, keepdim=keepdim_of(keepdim, keepdims), correction=c)
 
 

@@ -1,7 +1,7 @@
 """Reductions: sum mean prod logsumexp cumsum (max/min/amax/amin/arg* are in ``extremes``,
 var/std in ``moments``).
 
-Public functions resolve dim/axis and keepdim/keepdims once (``normalize_dims``); rules reshape
+Public functions resolve dim/axis and keepdim/keepdims once (``reduction_dims``); rules reshape
 the output-shaped grad to the keepdim shape and let broadcasting expand it to the input's shape.
 """
 
@@ -21,10 +21,10 @@ from ._common import float_input, float_rule, kept_dims, to_tensor
 from ._shape_utils import (
     keepdim_of,
     normalize_dim,
-    normalize_dims,
     quick_dims,
     reduced_count,
     reduced_shape,
+    reduction_dims,
     shape_arg,
 )
 from .binary import where
@@ -139,7 +139,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
             return Sum.apply(input, dims=dims, keepdim=True, dtype=None) if keepdim else \
                 _apply_one(Sum, input, dims)
     input = to_tensor(input)
-    dims = normalize_dims("sum", input.ndim, dim, axis)
+    dims = reduction_dims("sum", input.ndim, dim, axis)
     kd = keepdim_of(keepdim, keepdims)
     d = _dtypes.to_dtype(dtype)
     if d is None and input._data.dtype.kind in "bu" or (
@@ -163,7 +163,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input._data.dtype}. Hint: call .float() first.")
-    dims = normalize_dims("mean", input.ndim, dim, axis)
+    dims = reduction_dims("mean", input.ndim, dim, axis)
     count = reduced_count(input.shape, dims)
     kd = keepdim_of(keepdim, keepdims)
     if count and dtype is None and input._data.dtype.kind == "f":
@@ -275,7 +275,7 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
             return Prod.apply(input, dims=dims, keepdim=True, dtype=None) if keepdim else \
                 _apply_one(Prod, input, dims)
     input = to_tensor(input)
-    dims = normalize_dims("prod", input._data.ndim, dim, axis)
+    dims = reduction_dims("prod", input._data.ndim, dim, axis)
     if input._data.ndim == 0:
         dims = None
     return Prod.apply(input, dims=dims, keepdim=keepdim_of(keepdim, keepdims),
@@ -340,7 +340,7 @@ def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: An
               keepdims: bool | None = None) -> Tensor:
     """log(sum(exp(input))) over ``dim`` (all dims when None), without overflow."""
     x = float_input(input)
-    dims = normalize_dims("logsumexp", x._data.ndim, dim, axis)
+    dims = reduction_dims("logsumexp", x._data.ndim, dim, axis)
     if x._data.ndim == 0:
         dims = None
     return LogSumExp.apply(x, dims=dims, keepdim=keepdim_of(keepdim, keepdims))
