@@ -17,3 +17,38 @@ NAMES = sorted({m for f in ("_tensor.py", "_tensor_ops.py")
 @pytest.mark.parametrize("name", NAMES)
 def test_delegated_op_exists(name):
     assert callable(getattr(ng.ops, name, None)), f"Tensor delegates to missing op {name}"
+
+
+# elementwise functions that PyTorch also offers as Tensor methods: method == function
+METHOD_FUNCS = ["floor", "ceil", "round", "trunc", "fix", "arcsinh", "arccosh", "arctanh",
+                "asinh", "acosh", "atanh"]
+
+
+@pytest.mark.parametrize("name", METHOD_FUNCS)
+def test_method_equals_function(name):
+    import numpy as np
+
+    a = np.array([[1.25, 2.5], [3.75, 1.5]])
+    if name in ("arctanh", "atanh"):
+        a = a / 4
+    fn = getattr(ng, name, None) or getattr(ng, {"asinh": "arcsinh", "acosh": "arccosh",
+                                                "atanh": "arctanh"}[name])
+    got = getattr(ng.tensor(a), name)()
+    np.testing.assert_array_equal(got.numpy(), fn(ng.tensor(a)).numpy())
+
+
+def test_index_put_methods():
+    import numpy as np
+
+    x = ng.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ng.float64, requires_grad=True)
+    w = ng.tensor([10.0, 20.0], dtype=ng.float64, requires_grad=True)
+    idx = (ng.tensor([0, 1]), ng.tensor([1, 0]))
+    r = (x * 1).index_put(idx, w)
+    np.testing.assert_array_equal(r.detach().numpy(), [[1.0, 10.0], [20.0, 4.0]])
+    (r * ng.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ng.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0], [0.0, 4.0]])
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 3.0])
+    z = ng.zeros(3)
+    assert z.index_put_((ng.tensor([0, 0, 2]),), ng.tensor([1.0, 2.0, 3.0]),
+                        accumulate=True) is z
+    np.testing.assert_array_equal(z.numpy(), [3.0, 0.0, 3.0])

@@ -156,6 +156,15 @@ class TensorOps:
     def arctan(self) -> Tensor: return _ops.arctan(self)
     def arctan2(self, other: Any) -> Tensor: return _ops.arctan2(self, other)
     asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
+    def arcsinh(self) -> Tensor: return _ops.arcsinh(self)
+    def arccosh(self) -> Tensor: return _ops.arccosh(self)
+    def arctanh(self) -> Tensor: return _ops.arctanh(self)
+    asinh, acosh, atanh = arcsinh, arccosh, arctanh
+    def floor(self) -> Tensor: return _ops.floor(self)
+    def ceil(self) -> Tensor: return _ops.ceil(self)
+    def round(self, *a: Any, **k: Any) -> Tensor: return _ops.round(self, *a, **k)
+    def trunc(self) -> Tensor: return _ops.trunc(self)
+    fix = trunc
     def sigmoid(self) -> Tensor: return _ops.sigmoid(self)
     def relu(self) -> Tensor: return _ops.relu(self)
     def abs(self) -> Tensor: return _ops.abs(self)
@@ -238,6 +247,13 @@ class TensorOps:
     def take(self, index: Any) -> Tensor: return _ops.take(self, index)
     def repeat_interleave(self, repeats: Any, dim: Any = None) -> Tensor:
         return _ops.repeat_interleave(self, repeats, dim)
+
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        return _ops.index_put(self, tuple(indices), values, accumulate)
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.index_put(self, tuple(indices), values, accumulate))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         self._check_inplace()
