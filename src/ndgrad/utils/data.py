@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .. import _backend
+from .. import ops as _ops
 from .._tensor import Tensor
 from ..random import Generator, _rng
 
@@ -22,6 +23,10 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class _SizeMismatch(AssertionError, ValueError):
+    """PyTorch asserts (AssertionError); a ValueError is what the mistake is."""
+
+
 class TensorDataset(Dataset):
     """Samples are the i-th rows of tensors sharing their first dimension."""
 
@@ -30,7 +35,8 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset needs at least one tensor")
         n = tensors[0].shape[0]
         if any(t.shape[0] != n for t in tensors):
-            raise ValueError("Size mismatch between tensors")
+            raise _SizeMismatch(f"Size mismatch between tensors: first dims "
+                                f"{[t.shape[0] for t in tensors]}")
         self.tensors = tensors
 
     def __getitem__(self, index: Any) -> tuple:
@@ -107,6 +113,8 @@ def default_collate(batch: list) -> Any:
     Tensor, tuples/lists/dicts element by element."""
     elem = batch[0]
     if isinstance(elem, Tensor):
+        if any(b._rg for b in batch):  # samples with history stay differentiable
+            return _ops.stack(batch)
         xp = _backend.array_module(elem._data)
         return Tensor._make(xp.stack([b._data for b in batch]))
     if isinstance(elem, (_backend.ndarray, _backend.generic)):
@@ -121,9 +129,12 @@ def default_collate(batch: list) -> Any:
         return list(batch)
     if isinstance(elem, dict):
         return {k: default_collate([b[k] for b in batch]) for k in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple keeps its type
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(elem, (tuple, list)):
-        return type(elem)(default_collate(list(s)) for s in zip(*batch)) if isinstance(
-            elem, list) else tuple(default_collate(list(s)) for s in zip(*batch))
+        if any(len(b) != len(elem) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        return [default_collate(list(s)) for s in zip(*batch)]  # a list, as PyTorch's
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(elem).__name__}")
 
@@ -181,7 +192,8 @@ class DataLoader:
                 yield self.dataset[b] if self.collate_fn is None else collate(self.dataset[b])
             elif self._fast:
                 ix = _backend.np.asarray(b, dtype=_backend.np.int64)
-                yield tuple(Tensor._make(t._data[ix]) for t in self.dataset.tensors)
+                yield [t[ix] if t._rg else Tensor._make(t._data[ix])
+                       for t in self.dataset.tensors]
             else:
                 yield collate([self.dataset[int(i)] for i in b])
 
