@@ -166,6 +166,10 @@ class Tensor(TensorOps):
 
     def detach_(self) -> Tensor:
         """Make this tensor a leaf that does not require grad, in place."""
+        fn = self.grad_fn
+        if fn is not None and fn._fn._view and self._data.base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead (a view "
+                               "shares its base's storage and history).")
         if self._version is None:
             _graph.new_version(self)  # a node that saved this tensor keeps watching it
         self.grad_fn = None

@@ -98,3 +98,14 @@ def test_inplace_on_a_view_with_history_is_refused():
     h[0] = ng.tensor(7.0)  # writing into the base records the history
     h.sum().backward()
     assert x.grad.tolist() == [0.0, 2.0]
+
+
+def test_detach_in_place_refuses_views():
+    x = ng.ones(3, requires_grad=True)
+    y = x * 1
+    with pytest.raises(RuntimeError, match="Can't detach views in-place"):
+        y[1:].detach_()
+    with pytest.raises(RuntimeError, match="Can't detach views in-place"):
+        y.reshape(3, 1).detach_()
+    z = x * 2  # not a view: detached in place
+    assert z.detach_() is z and not z.requires_grad and z.grad_fn is None
