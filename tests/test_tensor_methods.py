@@ -52,3 +52,18 @@ def test_index_put_methods():
     assert z.index_put_((ng.tensor([0, 0, 2]),), ng.tensor([1.0, 2.0, 3.0]),
                         accumulate=True) is z
     np.testing.assert_array_equal(z.numpy(), [3.0, 0.0, 3.0])
+
+
+def test_t_transposes_matrices_and_keeps_vectors():
+    import numpy as np
+
+    a = np.arange(6.0).reshape(2, 3)
+    x = ng.tensor(a, requires_grad=True)
+    np.testing.assert_array_equal(x.t().detach().numpy(), a.T)
+    (x.t() * ng.tensor(a.T)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), a)
+    v = ng.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(v.t().numpy(), [1.0, 2.0])
+    assert ng.tensor(3.0).t().shape == ()
+    with pytest.raises(RuntimeError, match="<= 2 dimensions"):
+        ng.ones((2, 2, 2)).t()

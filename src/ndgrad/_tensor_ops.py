@@ -202,6 +202,13 @@ class TensorOps:
     def squeeze(self, *a: Any, **k: Any) -> Tensor: return _ops.squeeze(self, *a, **k)
     def unsqueeze(self, dim: int) -> Tensor: return _ops.unsqueeze(self, dim)
     def transpose(self, *a: Any, **k: Any) -> Tensor: return _ops.transpose(self, *a, **k)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a 0-d or 1-d tensor as it is (PyTorch's ``t()``)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D. Hint: use transpose(dim0, dim1) or mT.")
+        return _ops.transpose(self, 0, 1) if self.ndim == 2 else _ops.reshape(self, self.shape)
     def permute(self, *dims: Any) -> Tensor: return _ops.permute(self, *dims)
     def swapaxes(self, axis0: int, axis1: int) -> Tensor: return _ops.swapaxes(self, axis0, axis1)
     swapdims = swapaxes
