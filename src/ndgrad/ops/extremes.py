@@ -294,6 +294,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 
 
 def _amax_dims(op: str, x: Tensor, dim: Any, axis: Any) -> tuple | None:
+    if dim == ():  # amax's default (every dim), so that axis= can be given alone
+        dim = None
     dims = reduction_dims(op, x._data.ndim, dim, axis)
     if x._data.size == 0 and (dims is None or any(x._data.shape[d] == 0 for d in dims)):
         raise IndexError(f"{op}(): Expected reduction dim to have non-zero size. Hint: "
