@@ -17,6 +17,7 @@ from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._softmax import _max_const, log_softmax
 
 _np = _backend.np
+_BCE_EPS = float(_np.float32(1e-12))  # PyTorch's EPSILON is a C float, even for doubles
 
 
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
@@ -56,23 +57,88 @@ def softplus_neg_abs(x: Tensor) -> Tensor:
     return ops.log1p(ops.exp(-ops.abs(x)))
 
 
+class BCEWithLogits(Primitive):
+    """(1 - t) x + lw softplus(-x), lw = 1 + (pw - 1) t (pw: the optional pos_weight), with
+    PyTorch's gradient lw sigmoid(x) - pw t for x. One node rather than the composite
+    relu(-x) + log1p(exp(-|x|)), whose subgradients at x = 0 lose half of that gradient."""
+
+    _ctx_slots = ("pw",)
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, t: Any, pw: Any = None) -> Any:
+        ctx.pw = pw is not None
+        if ctx.pw:
+            ctx.save_inputs(0, 1, 2)
+        else:
+            ctx.save_inputs(0, 1)
+        xp = _backend.array_module(x)
+        sp = xp.log1p(xp.exp(-xp.abs(x)))  # softplus(-x) = -log(sigmoid(x)), no overflow
+        sp = sp + xp.maximum(-x, 0)
+        return (1 - t) * x + (sp if pw is None else ((pw - 1) * t + 1) * sp)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, t = ctx.saved_inputs[:2]
+        need = ctx.needs_input_grad
+        s = ops.sigmoid(x) if need[0] else None
+        if not ctx.pw:
+            return (grad * (s - t) if need[0] else None, grad * -x if need[1] else None)
+        pw = ctx.saved_inputs[2]
+        gx = gt = gpw = None
+        if need[0]:
+            pt = pw * t
+            gx = grad * ((pt + 1 - t) * s - pt)
+        if need[1] or need[2]:
+            log_sig = ops.logsigmoid(x)
+            if need[1]:
+                gt = grad * (ops.logsigmoid(-x) - pw * log_sig)
+            if need[2]:
+                gpw = grad * -(t * log_sig)
+        return gx, gt, gpw
+
+
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Any = None,
                                      reduction: str = "mean", pos_weight: Any = None) -> Tensor:
-    """BCE on logits, stable for large |input|: (1-t)x + w_p * (log1p(exp(-|x|)) + relu(-x))."""
+    """BCE on logits, stable for any |input|: (1 - t) x - (1 + (pw - 1) t) log(sigmoid(x))."""
     if not isinstance(target, Tensor):
         target = ops._common.to_tensor(target, input)
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: Target size ({target.shape}) must be "
                          f"the same as input size ({input.shape})")
-    log_sig_neg = softplus_neg_abs(input) + ops.relu(-input)  # = -log(sigmoid(x)) = softplus(-x)
-    if pos_weight is not None:
-        lw = 1 + (pos_weight - 1) * target
-        loss = (1 - target) * input + lw * log_sig_neg
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    if pos_weight is None:
+        loss = BCEWithLogits.apply(input, target)
     else:
-        loss = (1 - target) * input + log_sig_neg
+        loss = BCEWithLogits.apply(input, target, _as_tensor(pos_weight, input))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+class BinaryCrossEntropy(Primitive):
+    """-(t log p + (1 - t) log(1 - p)), each log clamped at -100, with PyTorch's gradients:
+    (p - t) / max(p (1 - p), 1e-12) for p (finite at p = 0 or 1) and -logit(p) for t."""
+
+    @staticmethod
+    def forward(ctx: Any, p: Any, t: Any) -> Any:
+        ctx.save_inputs(0, 1)
+        xp = _backend.array_module(p)
+        with _np.errstate(divide="ignore"):  # log(0) = -inf, clamped
+            log_p = xp.maximum(xp.log(p), -100)
+            log_1mp = xp.maximum(xp.log1p(-p), -100)
+        return (t - 1) * log_1mp - t * log_p
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        p, t = ctx.saved_inputs
+        need = ctx.needs_input_grad
+        gp = gt = None
+        if need[0]:
+            gp = grad * (p - t) / ops.clamp((1 - p) * p, min=_BCE_EPS)
+        if need[1]:
+            with _np.errstate(divide="ignore"):  # +-inf at p = 0 or 1, as PyTorch
+                gt = grad * (ops.log1p(-p) - ops.log(p))
+        return gp, gt
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
@@ -83,23 +149,16 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
-    x = input._data
-    if x.size and (x.min() < 0 or x.max() > 1):
+    _check_reduction(reduction, "binary_cross_entropy")
+    x, y = input._data, target._data
+    if x.size and not (x.min() >= 0 and x.max() <= 1):  # NaN fails too, as in PyTorch
         raise RuntimeError("all elements of input should be between 0 and 1")
-    with _backend.np.errstate(divide="ignore"):  # log(0) = -inf, clamped just below
-        log_x = _clamp_min(ops.log(input), -100.0)
-        log_1mx = _clamp_min(ops.log(1 - input), -100.0)
-    loss = -(target * log_x + (1 - target) * log_1mx)
+    if y.size and not (y.min() >= 0 and y.max() <= 1):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")
-
-
-def _clamp_min(t: Tensor, lo: float) -> Tensor:
-    low = t._data < lo
-    if not low.any():
-        return t
-    return ops.where(Tensor._make(low), Tensor._make(t._data.dtype.type(lo)), t)
 
 
 # ---------------------------------------------------------------------------- cross entropy
@@ -117,7 +176,8 @@ def _class_last(input: Tensor, op: str) -> tuple[Tensor, bool]:
 
 def _target_matrix(target: Any, input: Tensor, weight: Any, ignore_index: int,
                    label_smoothing: float, reduction: str, op: str) -> tuple[Any, tuple]:
-    """The constant (M, C) matrix T with loss = -sum(T * log_softmax(x)); and the 'none' shape."""
+    """The constant (M, C) matrix T with loss = -sum(T * log_softmax(x)); and the 'none' shape,
+    None for a mean over no target at all (every one ignored: the loss is nan, T is 0)."""
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     xp = _backend.array_module(input._data)
     dt = input._data.dtype
@@ -175,7 +235,17 @@ def _target_matrix(target: Any, input: Tensor, weight: Any, ignore_index: int,
         tm += valid[:, None] * smooth
     if reduction == "mean":
         total = wy.sum()
-        tm = tm / total  # 0/0 = nan when every target is ignored, as PyTorch
+        if total:
+            return tm / total, want
+        # a zero total weight: the loss is 0/0 = nan (PyTorch), but as in PyTorch's backward
+        # rows of ignored targets get gradient 0 and the others nan; all ignored, tm stays 0
+        # and the caller makes the value nan, so every gradient is 0
+        with _np.errstate(invalid="ignore", divide="ignore"):
+            if eps:  # smoothing puts weights on every class of a row: the row is inf/nan
+                tm[valid] /= total
+            else:  # nan only at the target (0 * inf, PyTorch's nll_loss backward)
+                tm[rows, safe] = xp.where(valid, wy / total, 0)
+        return tm, want if valid.any() else None
     return tm, want
 
 
@@ -186,12 +256,15 @@ class SoftmaxCrossEntropy(Primitive):
     _ctx_slots = ("p", "tm", "total")
 
     @staticmethod
-    def forward(ctx: Any, x: Any, tm: Any, total: bool) -> Any:
+    def forward(ctx: Any, x: Any, tm: Any, total: bool, gather: bool = False) -> Any:
         xp = _backend.array_module(x)
         z = x - x.max(axis=1, keepdims=True)
         e = xp.exp(z)
         s = e.sum(axis=1, keepdims=True)
-        per = (tm * (xp.log(s) - z)).sum(axis=1)
+        d = xp.log(s) - z
+        if gather:  # class indices: a -inf logit off the target costs nothing (0 * inf = nan)
+            d = xp.where(tm != 0, d, 0)
+        per = (tm * d).sum(axis=1)
         if ctx._fwd is not None:
             ctx.save_inputs(0)
             e /= s
@@ -337,9 +410,14 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     tm, none_shape = _target_matrix(target, input, weight, ignore_index, label_smoothing,
                                     reduction, "cross_entropy")
     x2, _ = _class_last(input, "cross_entropy")
+    t = target._data if isinstance(target, Tensor) else target
+    gather = not label_smoothing and (t.dtype if hasattr(t, "dtype") else
+                                      _np.asarray(t).dtype).kind in "iu"
     if reduction == "none":
-        return SoftmaxCrossEntropy.apply(x2, tm=tm, total=False).reshape(none_shape)
-    return SoftmaxCrossEntropy.apply(x2, tm=tm, total=True)
+        return SoftmaxCrossEntropy.apply(x2, tm=tm, total=False, gather=gather).reshape(
+            none_shape)
+    out = SoftmaxCrossEntropy.apply(x2, tm=tm, total=True, gather=gather)
+    return out if none_shape is not None else out + float("nan")
 
 
 def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, eps: float,
@@ -354,6 +432,45 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, eps: float,
     return _reduce(per, reduction, "cross_entropy")
 
 
+class NllRows(Primitive):
+    """-sum(T * x, 1) for (M, C) log-probabilities x and a constant T that is 0 off each
+    row's target: a gather, so -inf off the targets gives no nan. As in PyTorch the gradient
+    is a node on x too, so a create_graph gradient requires grad (its x-derivative is 0)."""
+
+    _ctx_slots = ("tm",)
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, tm: Any) -> Any:
+        ctx.save_inputs(0)
+        ctx.tm = tm
+        return -(tm * _backend.array_module(x).where(tm != 0, x, 0)).sum(axis=1)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return NllRowsGrad.apply(grad, x, tm=ctx.tm)
+
+
+class NllRowsGrad(Primitive):
+    """gx = -T * grad (per row): linear in grad, constant in x."""
+
+    _ctx_slots = ("tm",)
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, x: Any, tm: Any) -> Any:
+        ctx.save_inputs(1)
+        ctx.tm = tm
+        return tm * -grad[:, None]
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        (x,) = ctx.saved_inputs
+        need = ctx.needs_input_grad
+        ggrad = NllRows.apply(gg, tm=ctx.tm) if need[0] else None
+        gx = Tensor._make(_backend.array_module(x._data).zeros_like(x._data)) if need[1] else None
+        return ggrad, gx
+
+
 def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-input[target] (log-probabilities in, class indices as target), weighted and reduced
@@ -365,10 +482,10 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
     tm, none_shape = _target_matrix(target, input, weight, ignore_index, 0.0, reduction,
                                     "nll_loss")
     x2, _ = _class_last(input, "nll_loss")
-    per = -(x2 * Tensor._make(tm)).sum(dim=1)
+    per = NllRows.apply(x2, tm=tm)
     if reduction == "none":
         return per.reshape(none_shape)
-    return per.sum()
+    return per.sum() if none_shape is not None else per.sum() + float("nan")
 
 
 __all__ = ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",

@@ -347,15 +347,53 @@ def tanh(input: Tensor) -> Tensor:
     return ops.tanh(input)
 
 
+class LeakyRelu(Primitive):
+    """x where x > 0, else slope * x (slope at 0, as PyTorch)."""
+
+    _ctx_slots = ("slope",)
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, slope: float) -> Any:
+        ctx.save_inputs(0)
+        ctx.slope = slope
+        return _backend.array_module(x).where(x > 0, x, x * slope)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_inputs
+        return LeakyReluBackward.apply(grad, x, slope=ctx.slope)
+
+
+class LeakyReluBackward(Primitive):
+    """grad where x > 0, else slope * grad. A node of its own so that, as in PyTorch, a
+    create_graph gradient depends on x (and requires grad); its x-derivative is 0."""
+
+    _ctx_slots = ("slope",)
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, x: Any, slope: float) -> Any:
+        ctx.save_inputs(1)
+        ctx.slope = slope
+        return _backend.array_module(grad).where(x > 0, grad, grad * slope)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        (x,) = ctx.saved_inputs
+        need = ctx.needs_input_grad
+        ggrad = LeakyReluBackward.apply(gg, x, slope=ctx.slope) if need[0] else None
+        gx = Tensor._make(_backend.array_module(x._data).zeros_like(x._data)) if need[1] else None
+        return ggrad, gx
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return ops.where(input > 0, input, input * negative_slope)
+    """input where input > 0, else negative_slope * input."""
+    out = LeakyRelu.apply(ops._common.float_input(input), slope=float(negative_slope))
+    return input.copy_(out) if inplace else out
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + exp(beta x)) / beta, stable for large |x|."""
-    z = input * beta if beta != 1 else input
-    return (ops.relu(z) + softplus_neg_abs(z)) / beta if beta != 1 else (
-        ops.relu(z) + softplus_neg_abs(z))
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    return ops.softplus(input, beta=beta, threshold=threshold)
 
 
 class _Erf(Primitive):

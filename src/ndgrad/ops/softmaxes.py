@@ -86,11 +86,46 @@ class Softplus(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_inputs
-        z = x * ctx.beta if ctx.beta != 1 else x
-        g = grad * sigmoid(z)
-        if ctx.threshold != float("inf"):
-            g = grad.where(z > ctx.threshold, g)
+        return SoftplusBackward.apply(grad, x, beta=ctx.beta, threshold=ctx.threshold)
+
+
+def _sigmoid_array(z: Any) -> Any:
+    """exp(min(z, 0)) / (1 + exp(-|z|)): sigmoid without overflow, on arrays."""
+    xp = array_module(z)
+    return xp.exp(xp.minimum(z, 0)) / (1 + xp.exp(-xp.abs(z)))
+
+
+class SoftplusBackward(Primitive):
+    """grad * sigmoid(beta x), or grad where beta x > threshold (PyTorch's softplus_backward).
+
+    Its own x-derivative masks with beta x < threshold, as PyTorch's double backward does:
+    at beta x == threshold the first derivative is sigmoid but the second is 0 there."""
+
+    _ctx_slots = ("beta", "threshold")
+
+    @staticmethod
+    def forward(ctx: Any, grad: Any, x: Any, beta: float, threshold: float) -> Any:
+        ctx.save_inputs(0, 1)
+        ctx.beta, ctx.threshold = beta, threshold
+        z = x * beta if beta != 1 else x
+        g = grad * _sigmoid_array(z)
+        if threshold != float("inf"):
+            g = array_module(g).where(z > threshold, grad, g)
         return g
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        grad, x = ctx.saved_inputs
+        beta, threshold = ctx.beta, ctx.threshold
+        need = ctx.needs_input_grad
+        ggrad = SoftplusBackward.apply(gg, x, beta=beta, threshold=threshold) if need[0] else None
+        gx = None
+        if need[1]:
+            s = sigmoid(x * beta if beta != 1 else x)
+            gx = gg * grad * s * (1 - s) * beta
+            if threshold != float("inf"):
+                gx = gx * (x * beta < threshold)
+        return ggrad, gx
 
 
 def _prepare(op: str, input: Any, dim: Any, dtype: Any) -> tuple:
