@@ -222,3 +222,37 @@ def test_leaky_relu_values_grads_and_create_graph():
     fn = lambda a: F.leaky_relu(a, 0.1)  # noqa: E731
     assert gradcheck(fn, (y,)) and gradgradcheck(fn, (y,))
 
+
+
+# ---- PyTorch's deprecated size_average / reduce pair decides the reduction when given
+LEGACY = [((None, False), "none"), ((False, None), "sum"), ((True, True), "mean"),
+          ((False, True), "sum"), ((True, False), "none")]
+
+
+@pytest.mark.parametrize(("args", "want"), LEGACY)
+def test_legacy_size_average_and_reduce(args, want):
+    import warnings as _w
+
+    rng = np.random.default_rng(0)
+    x = ng.tensor(rng.uniform(0.1, 0.9, (4, 3)))
+    t = ng.tensor(rng.uniform(0.0, 1.0, (4, 3)))
+    idx = ng.tensor([0, 2, 1, 1])
+    calls = {
+        "mse": (lambda **k: F.mse_loss(x, t, **k)),
+        "l1": (lambda **k: F.l1_loss(x, t, **k)),
+        "bce": (lambda **k: F.binary_cross_entropy(x, t, **k)),
+        "bcel": (lambda **k: F.binary_cross_entropy_with_logits(x, t, **k)),
+        "ce": (lambda **k: F.cross_entropy(x, idx, **k)),
+        "nll": (lambda **k: F.nll_loss(x, idx, **k)),
+    }
+    sa, rd = args
+    for name, f in calls.items():
+        with pytest.warns(UserWarning, match=f"reduction='{want}'"):
+            got = f(size_average=sa, reduce=rd, reduction="mean")
+        with _w.catch_warnings():
+            _w.simplefilter("error")
+            ref = f(reduction=want)
+        np.testing.assert_allclose(got.numpy(), ref.numpy(), err_msg=name)
+    with pytest.warns(UserWarning):
+        mod = ng.nn.MSELoss(size_average=sa, reduce=rd)
+    assert mod.reduction == want

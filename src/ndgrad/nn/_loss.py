@@ -7,6 +7,7 @@ Tensor ops, where ``T`` folds class weights, label smoothing, ignore_index and t
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .. import _backend, ops
@@ -31,6 +32,19 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
                      "(use 'mean', 'sum' or 'none')")
 
 
+def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` pair, when either is given, decides
+    the reduction (with PyTorch's warning); otherwise ``reduction`` stands."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    out = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{out}' instead.", UserWarning, stacklevel=3)
+    return out
+
+
 def _check_reduction(reduction: str, op: str) -> None:
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{op}: {reduction} is not a valid value for reduction "
@@ -41,14 +55,18 @@ def _as_tensor(v: Any, like: Tensor) -> Tensor:
     return v if isinstance(v, Tensor) else ops._common.to_tensor(v, like)
 
 
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
     """Mean (or sum) of squared differences."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     d = input - _as_tensor(target, input)
     return _reduce(d * d, reduction, "mse_loss")
 
 
-def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def l1_loss(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean") -> Tensor:
     """Mean (or sum) of absolute differences."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     return _reduce(ops.abs(input - _as_tensor(target, input)), reduction, "l1_loss")
 
 
@@ -98,8 +116,10 @@ class BCEWithLogits(Primitive):
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Any = None,
+                                     size_average: Any = None, reduce: Any = None,
                                      reduction: str = "mean", pos_weight: Any = None) -> Tensor:
     """BCE on logits, stable for any |input|: (1 - t) x - (1 + (pw - 1) t) log(sigmoid(x))."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if not isinstance(target, Tensor):
         target = ops._common.to_tensor(target, input)
     if target.shape != input.shape:
@@ -142,8 +162,10 @@ class BinaryCrossEntropy(Primitive):
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                         size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
     """-(t log x + (1-t) log(1-x)) on probabilities; logs are clamped at -100 (as PyTorch)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     target = _as_tensor(target, input)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
@@ -387,6 +409,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross entropy of logits (N, C, ...) against class indices (N, ...) or class
     probabilities (same shape as input), with PyTorch's weight/ignore_index/label_smoothing."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     # The common case first, checked inline (the training hot path): (N, C) logits, N >= 1
     # integer class indices all in [0, C) (argmax/argmin and one read each: cheaper than
     # min/max reductions), ignore_index outside [0, C), mean or sum. Anything else (negative
@@ -475,6 +499,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: Any =
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """-input[target] (log-probabilities in, class indices as target), weighted and reduced
     like cross_entropy (the mean divides by the summed weights of non-ignored targets)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     t = target._data if isinstance(target, Tensor) else target
     if getattr(t, "dtype", None) is None or t.dtype.kind not in "iu":
