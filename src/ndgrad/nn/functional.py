@@ -315,19 +315,48 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     return input.copy_(out) if inplace else out
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of ``weight`` at the integer ``input``; row ``padding_idx`` gets no gradient."""
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` at the integer ``input``; row ``padding_idx`` gets no gradient.
+    ``max_norm`` first rescales, in place, each looked-up row whose ``norm_type``-norm exceeds
+    it; ``scale_grad_by_freq`` divides each row's gradient by its count in ``input``."""
     idx = input._data if isinstance(input, Tensor) else _backend.np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got {idx.dtype} instead")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported by ndgrad. "
+                                  "Hint: pass sparse=False (the gradient is then dense).")
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
     out = weight[idx]
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx += weight.shape[0]
         pad = Tensor._make((idx == padding_idx)[..., None])
         out = ops.where(pad, weight.detach()[idx], out)
+    if scale_grad_by_freq and out.requires_grad:
+        xp = _backend.array_module(idx)
+        _, inv, counts = xp.unique(idx.reshape(-1), return_inverse=True, return_counts=True)
+        k = (1.0 / counts[inv]).astype(weight._data.dtype).reshape(idx.shape + (1,))
+        base = out.detach()
+        out = base + (out - base) * Tensor._make(k)  # the same values; gradients times k
     return out
+
+
+def _embedding_renorm_(weight: Tensor, idx: Any, max_norm: float, norm_type: float) -> None:
+    """PyTorch's embedding_renorm_: rows of ``weight`` used by ``idx`` with a norm above
+    ``max_norm`` are scaled by max_norm / (norm + 1e-7), in place and outside the graph."""
+    xp = _backend.array_module(weight._data)
+    rows = xp.unique(idx.reshape(-1))
+    w = weight._data
+    norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        rows, scale = rows[big], max_norm / (norms[big] + 1e-7)
+        w[rows] *= scale[:, None].astype(w.dtype)
+        weight._bump()
 
 
 # ---------------------------------------------------------------------------- activations
