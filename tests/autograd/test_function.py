@@ -211,3 +211,35 @@ def test_saved_tensor_modified_inplace_raises_version_error():
                        "has been modified by an inplace operation: .* is at version 1; expected "
                        "version 0 instead"):
         y.backward()
+
+
+def test_non_tensor_outputs_pass_through():
+    # PyTorch returns non-Tensor outputs as they are; their backward argument is None
+    seen = []
+
+    class WithCount(ng.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, 3
+
+        @staticmethod
+        def backward(ctx, g, g_count):
+            seen.append(g_count)
+            return g * 2
+
+    class Only(ng.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return "done"
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x = ng.ones(2, requires_grad=True)
+    y, k = WithCount.apply(x)
+    assert k == 3 and type(k) is int
+    y.sum().backward()
+    assert seen == [None]
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    assert Only.apply(x) == "done"

@@ -549,8 +549,8 @@ def _call_backward(n: Node, grads: list, extra: Any, anomaly: bool) -> tuple:
         for i, g in enumerate(grads):
             if g is None:
                 meta = n.out_meta[i]
-                if fn._primitive and meta[1].kind not in "fc":
-                    continue  # a primitive's integer output (indices): its rule ignores it
+                if meta[1] is None or fn._primitive and meta[1].kind not in "fc":
+                    continue  # not a Tensor, or a primitive's integer output (indices)
                 grads[i] = _zeros(meta, next((x for x in grads if x is not None), None))
     # a scaled twin (autograd._peephole) with post-hooks: the hooks see the node's own
     # gradients, the folded x * c applies after them, as its own node would have

@@ -523,18 +523,15 @@ class Function(_FunctionBase):
                                            "an in-place operation.")
                     o._bump()
             elif isinstance(o, (ndarray, _generic)) or _backend.array_module(o) is not _backend.np:
-                o = Tensor._make(_as_array(o))
-            elif o is not None:
-                raise TypeError(f"{cls.__name__}.forward must return Tensors or arrays, got "
-                                f"{type(o).__name__} at output {i}")
+                o = Tensor._make(_as_array(o))  # (other objects pass through, as in PyTorch)
             outs[i] = o
         if record:
             if anomaly_mode._state.enabled:
                 node.extra.trace = traceback.format_stack()[:-1]
-            node.out_meta = tuple([(o._data.shape, o._data.dtype) if o is not None else ((), None)
-                                   for o in outs])
+            node.out_meta = tuple([(o._data.shape, o._data.dtype) if isinstance(o, Tensor)
+                                   else ((), None) for o in outs])
             for i, o in enumerate(outs):
-                if o is None:
+                if not isinstance(o, Tensor):
                     continue
                 if id(o) in non_diff or o._data.dtype.kind not in "fc":
                     node.extra.non_diff.add(i)
@@ -545,7 +542,7 @@ class Function(_FunctionBase):
                     o._rg, o.grad_fn, o._out_idx = True, node, i
         to_save = d.pop("_to_save", None)
         if to_save:
-            out_pos = {id(o): i for i, o in enumerate(outs) if o is not None}
+            out_pos = {id(o): i for i, o in enumerate(outs) if isinstance(o, Tensor)}
             saved, vers = [], []
             for t in to_save:
                 if t is None:
