@@ -10,6 +10,7 @@ from tests.op_db import OpSpec
 IDX = np.array([2, 0, 2, 2])                       # repeated on purpose: grads accumulate
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True] * 4])
 GIDX = np.array([[0, 2, 2, 1], [1, 1, 0, 0]])      # gather/scatter along dim 0 of (3, 4)
+SIDX = np.array([[0, 2], [3, 1], [1, 0]])          # along dim 1 of (3, 4): two columns, unique
 
 
 def _np_put(x, index, v):
@@ -29,6 +30,20 @@ def _np_scatter_add(x, src):
     for i in range(GIDX.shape[0]):
         for j in range(GIDX.shape[1]):
             out[GIDX[i, j], j] += src[i, j]
+    return out
+
+
+def _np_scatter1(x, src, add):
+    out = x.copy()
+    for i in range(SIDX.shape[0]):
+        for j in range(SIDX.shape[1]):
+            out[i, SIDX[i, j]] = out[i, SIDX[i, j]] + src[i, j] if add else src[i, j]
+    return out
+
+
+def _np_put_torch(x, v):  # x[0, :, [1, 2]] = v in PyTorch's layout: the int applies first
+    out = x.copy()
+    out[0][:, [1, 2]] = v
     return out
 
 
@@ -68,6 +83,16 @@ ROWS = [
            _np_scatter_add, [((3, 4), (2, 4))]),
     OpSpec("scatter", lambda x, s: ng.scatter(x, 0, ng.tensor(GIDX[:1]), s),
            lambda x, s: _np_put(x, (GIDX[:1], np.arange(4)[None]), s[:1]), [((3, 4), (2, 4))]),
+    OpSpec("scatter_dim1", lambda x, s: ng.scatter(x, 1, ng.tensor(SIDX), s),
+           lambda x, s: _np_scatter1(x, s, False), [((3, 4), (3, 2)), ((3, 4), (4, 3))]),
+    OpSpec("scatter_add_dim_neg1", lambda x, s: ng.scatter_add(x, -1, ng.tensor(SIDX), s),
+           lambda x, s: _np_scatter1(x, s, True), [((3, 4), (3, 2)), ((3, 4), (3, 3))]),
+    OpSpec("take_along_dim_flat", lambda x: ng.take_along_dim(x, ng.tensor(SIDX)),
+           lambda x: x.reshape(-1)[SIDX.reshape(-1)], [(2, 3)]),
+    OpSpec("getitem_int_slice_list", lambda x: x[0, :, [1, 2, 1]], lambda x: x[0][:, [1, 2, 1]],
+           [(2, 3, 4)]),
+    OpSpec("index_put_int_slice_list", lambda x, v: ng.index_put(x, (0, slice(None), [1, 2]), v),
+           _np_put_torch, [((2, 3, 4), (3, 2)), ((2, 3, 4), (2,))]),
     OpSpec("index_select", lambda x: ng.index_select(x, -1, ng.tensor(IDX)),
            lambda x: x[:, IDX], [(2, 3)]),
     OpSpec("take", lambda x: ng.take(x, ng.tensor(np.array([[0, 5], [5, 3]]))),

@@ -53,23 +53,29 @@ class Split(Primitive):
 
 
 def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
-    """Join tensors along an existing dim."""
+    """Join tensors along an existing dim. Like PyTorch, 1-D empty tensors (shape (0,)) join any
+    shape: they only take part in the dtype promotion."""
     if axis is not None:
         dim = axis
     ts = [to_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("cat: expected a non-empty list of Tensors")
-    nd = ts[0].ndim
-    if nd == 0:
-        raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated. "
-                           "Hint: use stack, or unsqueeze first")
-    d = normalize_dim("cat", nd, dim)
-    ref = ts[0].shape
+    for i, t in enumerate(ts):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated. Hint: use stack, or unsqueeze first")
+    r = next((i for i, t in enumerate(ts) if t.shape != (0,)), 0)  # the reference tensor
+    ref = ts[r].shape
+    nd = len(ref)
+    d = normalize_dim("cat", nd, dim) if r or ref != (0,) else 0
+    empty = ref[:d] + (0,) + ref[d + 1:]
     for i, t in enumerate(ts):
         s = t.shape
-        if len(s) != nd or s[:d] + s[d + 1:] != ref[:d] + ref[d + 1:]:
+        if s == (0,) and s != ref:
+            ts[i] = t.reshape(empty)  # keeps the empty tensor in the graph: its grad is (0,)
+        elif len(s) != nd or s[:d] + s[d + 1:] != ref[:d] + ref[d + 1:]:
             raise shape_error("cat", f"Sizes of tensors must match except in dimension {d}: "
-                              f"tensor 0 has shape {ref}, tensor {i} has shape {s}",
+                              f"tensor {r} has shape {ref}, tensor {i} has shape {s}",
                               hint="make every other dim equal, or concatenate along another dim")
     xp = array_module(ts[0]._data)
     dtype = xp.result_type(*[t._data for t in ts])
