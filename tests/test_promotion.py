@@ -99,3 +99,27 @@ def test_unary_ops_keep_float32_and_float64():
         for fn in (ng.exp, ng.tan, ng.arcsin, ng.softplus, ng.rsqrt, ng.floor, ng.logsigmoid,
                    lambda v: ng.var(v), lambda v: ng.prod(v), lambda v: ng.clamp(v, 0.3, 0.4)):
             assert fn(x).dtype == d
+
+
+# ---- joins take PyTorch's result type (the highest category decides), checked vs torch 2.13
+JOINS = [(("float32", "int64"), "float32"), (("int64", "bool"), "int64"),
+         (("bool", "bool"), "bool"), (("float32", "float64"), "float64"),
+         (("int32", "int64"), "int64"), (("uint8", "int8"), "int16"),
+         (("complex64", "float64"), "complex128"), (("float16", "int64"), "float16")]
+
+
+@pytest.mark.parametrize(("dts", "want"), JOINS)
+def test_join_result_type(dts, want):
+    ts = [ng.tensor(np.ones(2, dtype=d)) for d in dts]
+    assert str(ng.cat(ts).dtype).endswith(want)
+    assert str(ng.stack(ts).dtype).endswith(want)
+    np.testing.assert_array_equal(ng.cat(ts).numpy(), np.ones(4))
+
+
+def test_join_gradient_keeps_each_input_dtype():
+    a = ng.tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    b = ng.tensor(np.arange(2))
+    y = ng.cat([a, b])
+    assert str(y.dtype).endswith("float32")
+    (y * 2).sum().backward()
+    assert a.grad.dtype == a.dtype

@@ -78,9 +78,21 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
                               f"tensor {r} has shape {ref}, tensor {i} has shape {s}",
                               hint="make every other dim equal, or concatenate along another dim")
     xp = array_module(ts[0]._data)
-    dtype = xp.result_type(*[t._data for t in ts])
+    dtype = _joined_dtype(xp, [t._data.dtype for t in ts])
     ts = [t if t._data.dtype == dtype else t.to(dtype) for t in ts]
     return Cat.apply(*ts, dim=d)
+
+
+def _joined_dtype(xp: Any, dtypes: list) -> Any:
+    """PyTorch's result type of a join: the highest category (bool < int < float < complex)
+    decides and only its dtypes promote (float32 with int64 is float32; NumPy says float64);
+    a complex join promotes with the floats too (float64 with complex64 is complex128)."""
+    rank = [_RANK.get(d.kind, 3) for d in dtypes]
+    top = max(rank)
+    return xp.result_type(*[d for d, r in zip(dtypes, rank, strict=True) if r >= min(top, 2)])
+
+
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
