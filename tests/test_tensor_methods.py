@@ -67,3 +67,23 @@ def test_t_transposes_matrices_and_keeps_vectors():
     assert ng.tensor(3.0).t().shape == ()
     with pytest.raises(RuntimeError, match="<= 2 dimensions"):
         ng.ones((2, 2, 2)).t()
+
+
+def test_scatter_in_place_methods():
+    import numpy as np
+
+    idx = ng.tensor([[0, 1], [2, 0]])
+    src = ng.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ng.float64, requires_grad=True)
+    base = ng.zeros((2, 3), dtype=ng.float64, requires_grad=True)
+    h = base * 1
+    assert h.scatter_(1, idx, src) is h
+    np.testing.assert_array_equal(h.detach().numpy(), [[1, 2, 0], [4, 0, 3]])
+    h.sum().backward()
+    np.testing.assert_array_equal(src.grad.numpy(), np.ones((2, 2)))
+    np.testing.assert_array_equal(base.grad.numpy(), [[0, 0, 1], [0, 1, 0]])
+    z = ng.ones((2, 3))
+    assert z.scatter_add_(1, idx, ng.tensor([[1.0, 2.0], [3.0, 4.0]])) is z
+    np.testing.assert_array_equal(z.numpy(), [[2, 3, 1], [5, 1, 4]])
+    w = ng.zeros((2, 3))
+    w.scatter_(1, idx, value=7.0)
+    np.testing.assert_array_equal(w.numpy(), [[7, 7, 0], [7, 0, 7]])

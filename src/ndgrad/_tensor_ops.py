@@ -247,6 +247,14 @@ class TensorOps:
         return _ops.scatter(self, dim, index, src)
     def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
         return _ops.scatter_add(self, dim, index, src)
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.scatter(self, dim, index, src, value=value))
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        self._check_inplace()
+        return self._inplace(_ops.scatter_add(self, dim, index, src))
+
     def index_select(self, dim: int, index: Any) -> Tensor:
         return _ops.index_select(self, dim, index)
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
