@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .ops.linalg import (
+    LinAlgError,
     cholesky,
     det,
     inv,
@@ -17,4 +18,4 @@ from .ops.linalg import (
 )
 
 __all__ = ["inv", "det", "slogdet", "solve", "norm", "cholesky", "vector_norm", "matrix_norm",
-           "matmul"]
+           "matmul", "LinAlgError"]

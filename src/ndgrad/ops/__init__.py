@@ -14,6 +14,7 @@ from . import (  # noqa: E402
     join,
     linalg,
     moments,
+    powers,
     reduction,
     rounding,
     select,
@@ -30,6 +31,7 @@ from .interop import array_function, array_ufunc
 from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .moments import *  # noqa: F403
+from .powers import *  # noqa: F403
 from .reduction import *  # noqa: F403
 from .rounding import *  # noqa: F403
 from .select import *  # noqa: F403
@@ -38,5 +40,5 @@ from .softmaxes import *  # noqa: F403
 from .unary import *  # noqa: F403
 
 __all__ = [name for m in (binary, compare, convert, extremes, indexing, join, linalg, moments,
-                          reduction, rounding, select, shape, softmaxes, unary)
+                          powers, reduction, rounding, select, shape, softmaxes, unary)
            for name in m.__all__]

@@ -1,5 +1,5 @@
-"""Binary arithmetic with NumPy broadcasting: add sub mul div pow (selection ops live in
-``select.py``, rounding division in ``rounding.py``).
+"""Binary arithmetic with NumPy broadcasting: add sub mul div (powers live in ``powers.py``,
+selection ops in ``select.py``, rounding division in ``rounding.py``).
 
 Tensor-with-Python-scalar forms are separate primitives that save no tensor (so ``2 * x`` can
 be backpropagated twice, as in PyTorch) and never upcast the tensor's dtype. Tensor-tensor forms
@@ -9,7 +9,6 @@ go through ``_operands``: PyTorch's promotion, and a broadcast error naming op a
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +18,10 @@ from ..autograd import _peephole
 from ..autograd.function import _OUT0, Primitive, _apply_scalar, _record, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from . import _fast_rules as fr
-from ._common import float_input, pair, promote_int, to_tensor, zeros_rule
+from ._common import float_input, pair, promote_int, to_tensor
 from ._common import scalar_operand as _k
 from ._shape_utils import broadcast_shapes
-from .unary import log, neg_grad
+from .unary import neg_grad
 
 _PY_NUM = (int, float)
 _NO_PARAMS: dict = {}  # never written: _record only unpacks it
@@ -309,128 +308,6 @@ class RDivScalar(Primitive):
         return grad * (-ctx.c) / (x * x)
 
 
-def _quiet_pow() -> Any:
-    """0 ** negative is inf (as in PyTorch), without NumPy's divide-by-zero warning."""
-    return np.errstate(divide="ignore")
-
-
-def _pow_number(a: Any, c: Any) -> Any:
-    """``a ** c`` for a number ``c``; NumPy's error state is touched only when c < 0, the one
-    case that can divide by zero."""
-    if c < 0:
-        with _quiet_pow():
-            return a ** c
-    return a ** c
-
-
-class Pow(Primitive):
-    @staticmethod
-    def forward(ctx: Any, x: Any, y: Any) -> Any:
-        ctx.save_inputs(0, 1)
-        if ctx.needs_input_grad[1]:
-            ctx.save_outputs(0)  # x ** y again in the exponent's rule (as PyTorch's result)
-        with _quiet_pow():
-            return x ** y
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple:
-        n = ctx.needs_input_grad
-        saved = ctx.saved_tensors
-        x, y = saved[0], saved[1]
-        g, a, b = grad._data, x._data, y._data
-        if not _grad_on() and a.ndim and a.dtype.kind == "f" and (
-                a.shape == b.shape == g.shape and a.dtype is b.dtype is g.dtype):
-            return _pow_grads(array_module(a), g, a, b, saved[2]._data if n[1] else None, n)
-        gx = grad * y * x ** (y - 1) if n[0] else None
-        gy = None
-        if n[1]:
-            # x == 0: d(x**y)/dy is taken as 0 (PyTorch's choice; the limit for y > 0)
-            safe = where(x == 0, 1.0, x)
-            gy = grad * where(x == 0, 0.0, saved[2] * log(safe))
-        return gx, gy
-
-
-def _pow_grads(xp: Any, g: Any, a: Any, b: Any, out: Any, n: tuple) -> tuple:
-    """Pow's rule on arrays of one shape (no graph): each gradient in one fresh temporary,
-    the exponent's from the saved result instead of a second power."""
-    gx = gy = None
-    if n[0]:
-        t = b - 1
-        with _quiet_pow():
-            xp.power(a, t, out=t)
-        t *= b
-        t *= g
-        gx = _make(t)
-    if n[1]:
-        zero = a == 0
-        if zero.any():
-            t = xp.where(zero, 1, a)
-            xp.log(t, out=t)
-            t *= out
-            t[zero] = 0
-        else:
-            t = xp.log(a)
-            t *= out
-        t *= g
-        gy = _make(t)
-    return gx, gy
-
-
-class PowScalar(Primitive):
-    """x ** c for a Python number c."""
-
-    _exact = True
-    _ctx_slots = ("c",)
-
-    _node_name = "PowBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, c: Any) -> Any:
-        ctx.c = c
-        ctx.save_inputs(0)
-        if c == 3 and x.dtype.kind == "f":
-            return x * x * x  # as PyTorch's CPU kernel (and ~6x faster than NumPy's pow)
-        return _pow_number(x, c)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        c = ctx.c
-        if c == 0:  # zeros, as PyTorch (not grad * 0: an inf upstream gradient gives 0)
-            return zeros_rule(grad)
-        if c == 1:
-            return grad
-        if c == 2:
-            return _square_grad(grad, x)
-        g, a = grad._data, x._data
-        if not _grad_on() and a.ndim and g.shape == a.shape and g.dtype is a.dtype and (
-                a.dtype.kind == "f"):
-            t = _pow_number(a, c - 1)  # no graph: one fresh temporary, scaled in place
-            t *= g
-            t *= c
-            return _make(t)
-        return grad * c * x ** (c - 1)
-
-
-class RPowScalar(Primitive):
-    """c ** x for a Python number c."""
-
-    _ctx_slots = ("logc",)
-
-    _node_name = "PowBackward1"
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, c: Any) -> Any:
-        ctx.logc = math.log(c) if c > 0 else float("nan") if c < 0 else float("-inf")
-        ctx.save_outputs(0)
-        return c ** x
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_outputs
-        return grad * out * ctx.logc
-
-
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """input + alpha * other, broadcasting."""
     if type(other) in _PY_NUM and type(input) is Tensor:
@@ -510,36 +387,6 @@ def rdiv(input: Tensor, other: Any) -> Tensor:
     return div(other, input)
 
 
-def pow(input: Any, exponent: Any) -> Tensor:
-    """input ** exponent, broadcasting."""
-    if type(exponent) in _PY_NUM and type(input) is Tensor:
-        if input._data.dtype.kind == "f":  # the common call: without apply's keywords
-            return _apply_scalar(PowScalar, input, exponent)
-        if isinstance(exponent, float) or exponent < 0:
-            input = promote_int(input)
-        return PowScalar.apply(input, c=exponent)
-    if type(input) in _PY_NUM and type(exponent) is Tensor:
-        return rpow(exponent, input)
-    x, y = _operands("pow", input, exponent)
-    return Pow.apply(x, y)
-
-
-def square(input: Tensor) -> Tensor:
-    """input ** 2 (PyTorch's PowBackward0 node)."""
-    if type(input) is Tensor and input._data.dtype.kind == "f":
-        return _apply_scalar(PowScalar, input, 2)  # pow's common call, without pow's frame
-    return pow(input if type(input) is Tensor else to_tensor(input), 2)
-
-
-def rpow(input: Tensor, other: Any) -> Tensor:
-    """other ** input (Python's reflected power)."""
-    if type(other) in _PY_NUM:
-        return RPowScalar.apply(float_input(input), c=other)
-    return pow(other, input)
-
-
-
-
 class Where(Primitive):
     """cond ? x : y, broadcasting all three; cond gets no gradient."""
 
@@ -592,7 +439,6 @@ div = _binary_op(Div, DivScalar, np.true_divide, div)
 true_divide = divide = div
 multiply = mul
 subtract = sub
-power = pow
 
-__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "pow", "rpow", "true_divide", "divide",
-           "multiply", "subtract", "power", "square", "where"]
+__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "true_divide", "divide", "multiply",
+           "subtract", "where"]  # pow, rpow, power, square: powers.py

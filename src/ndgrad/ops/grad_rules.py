@@ -49,15 +49,16 @@ def _sigmoid_grad(g: Any, y: Any) -> Any:
 
 
 def _threshold_grad(g: Any, y: Any) -> Any:
-    """grad where y > 0, else 0, on arrays."""
+    """grad where y != 0, else 0, on arrays. y is relu's output (>= 0, or NaN), so this is
+    PyTorch's ``y <= 0 ? 0 : grad``: a NaN output passes the gradient, as there."""
     if _fits(y, g):
         # the mask written straight as 0.0/1.0 into the result, then scaled in place: no
         # boolean temporary and a same-dtype multiply (g * mask casts bool in chunks)
         xp = array_module(g)
-        out = xp.greater(y, 0, out=xp.empty_like(g))
+        out = xp.not_equal(y, 0, out=xp.empty_like(g))
         out *= g
         return out
-    return g * (y > 0)
+    return g * (y != 0)
 
 
 class TanhBackward(Primitive):
@@ -91,7 +92,8 @@ class SigmoidBackward(Primitive):
 
 
 class ThresholdBackward(Primitive):
-    """grad where y > 0, else 0 (relu's rule; the mask is constant, so its own rule is too)."""
+    """grad where y != 0, else 0 (relu's rule, y its output; the mask is constant, so its own
+    rule is too)."""
 
     @staticmethod
     def forward(ctx: Any, g: Any, y: Any) -> Any:
@@ -121,7 +123,7 @@ def sigmoid_backward(ctx: Any, grad: Tensor) -> Tensor:
 
 
 def threshold_backward(ctx: Any, grad: Tensor) -> Tensor:
-    """d relu: grad where the saved output y > 0 (subgradient 0 at 0, as PyTorch)."""
+    """d relu: grad where the saved output y != 0 (subgradient 0 at 0, as PyTorch; NaN passes)."""
     if _grad_on():
         return ThresholdBackward.apply(grad, ctx.saved_outputs[0])
     return _tensor_of(_threshold_grad(grad._data, ctx.saved_out0()))

@@ -1,5 +1,5 @@
-"""Linear algebra: matmul dot outer einsum tensordot, and ``ng.linalg``'s inv det slogdet solve
-cholesky norm vector_norm matrix_norm.
+"""Linear algebra: matmul dot outer einsum tensordot, and ``ng.linalg``'s norm vector_norm
+matrix_norm (inv det slogdet solve cholesky live in ``matrices.py``, re-exported here).
 
 Shapes are checked in the public function; rules are written with these same ops (inv, solve,
 einsum), so every order of derivative works. Norms live here too: ``ng.norm`` is PyTorch's.
@@ -17,6 +17,19 @@ from ..autograd.function import Primitive, _apply_one, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_rule, kept_dims, pair, to_tensor
 from ._shape_utils import normalize_dims, reduced_shape
+from .matrices import (  # noqa: F401
+    Cholesky,
+    Det,
+    Inv,
+    LinAlgError,
+    Slogdet,
+    Solve,
+    cholesky,
+    det,
+    inv,
+    slogdet,
+    solve,
+)
 from .moments import _DOT_MAX  # BLAS dot's sums stay within an ulp of pairwise ones to here
 
 _INF = float("inf")
@@ -242,150 +255,6 @@ def tensordot(a: Any, b: Any, dims: Any = 2, *, axes: Any = None) -> Tensor:
     return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
 
 
-# ---- square matrices
-def _square(op: str, a: Tensor) -> None:
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        raise shape_error(op, f"A must be batches of square matrices, but got shape {a.shape}",
-                          hint="pass a (..., n, n) tensor")
-
-
-def _lapack(op: str, fn: Any, *arrays: Any) -> Any:
-    try:
-        return fn(*arrays)
-    except Exception as e:  # numpy.linalg.LinAlgError: name the op like PyTorch does
-        if type(e).__name__ != "LinAlgError":
-            raise
-        raise RuntimeError(f"linalg.{op}: {e}. Hint: the input must be invertible "
-                           "(positive-definite for cholesky)") from None
-
-
-class Inv(Primitive):
-    _node_name = "LinalgInvExBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_outputs(0)
-        return _lapack("inv", array_module(a).linalg.inv, a)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (y,) = ctx.saved_tensors
-        yt = y.mT
-        return -(yt @ grad @ yt)
-
-
-def inv(A: Any) -> Tensor:
-    """Inverse of a square matrix (or a batch of them)."""
-    A = to_tensor(A)
-    _square("inv", A)
-    return Inv.apply(A)
-
-
-class Det(Primitive):
-    _node_name = "LinalgDetBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_inputs(0)
-        ctx.save_outputs(0)
-        return array_module(a).linalg.det(a)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        a, y = ctx.saved_tensors  # d det / dA = det * inv(A)^T (A must be invertible)
-        g = (grad * y).reshape(grad.shape + (1, 1))
-        return g * Inv.apply(a).mT
-
-
-def det(A: Any) -> Tensor:
-    """Determinant of a square matrix (or batch)."""
-    A = to_tensor(A)
-    _square("det", A)
-    return Det.apply(A)
-
-
-class Slogdet(Primitive):
-    _node_name = "LinalgSlogdetBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_inputs(0)
-        sign, logabs = array_module(a).linalg.slogdet(a)
-        return sign, logabs
-
-    @staticmethod
-    def backward(ctx: Any, gsign: Tensor, glog: Tensor) -> Tensor:
-        (a,) = ctx.saved_tensors  # sign is piecewise constant: no gradient
-        return glog.reshape(glog.shape + (1, 1)) * Inv.apply(a).mT
-
-
-def slogdet(A: Any) -> tuple:
-    """``(sign, log|det|)`` of a square matrix (or batch), stable where det under/overflows."""
-    A = to_tensor(A)
-    _square("slogdet", A)
-    return Slogdet.apply(A)
-
-
-class Solve(Primitive):
-    _node_name = "LinalgSolveExBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
-        ctx.save_inputs(0)
-        ctx.save_outputs(0)
-        return _lapack("solve", array_module(a).linalg.solve, a, b)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple:
-        a, x = ctx.saved_tensors
-        gb = Solve.apply(a.mT, grad)
-        ga = -(gb @ x.mT) if ctx.needs_input_grad[0] else None
-        return ga, gb
-
-
-def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
-    """X with ``A @ X = B``; B is (..., n) vectors or (..., n, k) matrices (PyTorch's rule)."""
-    A, B = pair(A, B)
-    _square("solve", A)
-    if not left:
-        return solve(A.mT, B.mT).mT
-    vec = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
-    n = A.shape[-1]
-    if (B.shape[-1] if vec else (B.shape[-2] if B.ndim > 1 else -1)) != n:
-        raise shape_error("solve", f"incompatible shapes of A and B for the equation AX = B "
-                          f"({A.shape} and {B.shape})", hint=f"B needs {n} rows")
-    if vec:
-        return Solve.apply(A, B.unsqueeze(-1)).squeeze(-1)
-    return Solve.apply(A, B)
-
-
-class Cholesky(Primitive):
-    _node_name = "LinalgCholeskyExBackward0"
-
-    @staticmethod
-    def forward(ctx: Any, a: Any) -> Any:
-        ctx.save_outputs(0)
-        return _lapack("cholesky", array_module(a).linalg.cholesky, a)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (lo,) = ctx.saved_tensors  # Murray (2016): A-bar = L^-T Phi(L^T L-bar) L^-1, symmetrized
-        xp = array_module(grad._data)
-        n = lo.shape[-1]
-        phi = Tensor._make(xp.tril(xp.ones((n, n), dtype=grad._data.dtype)) - 0.5 * xp.eye(n))
-        li = Inv.apply(lo)
-        s = li.mT @ ((lo.mT @ grad) * phi) @ li
-        return (s + s.mT) * 0.5
-
-
-def cholesky(A: Any, *, upper: bool = False) -> Tensor:
-    """Cholesky factor L (lower, ``A = L L^T``) of a symmetric positive-definite matrix."""
-    A = to_tensor(A)
-    _square("cholesky", A)
-    lo = Cholesky.apply(A)
-    return lo.mT if upper else lo
-
-
 # ---- norms
 class VectorNorm(Primitive):
     _ctx_slots = ("ord", "dims", "keepdim", "in_shape")
@@ -438,15 +307,34 @@ class VectorNorm(Primitive):
         if not ctx.keepdim:
             kshape = reduced_shape(ctx.in_shape, ctx.dims)
             grad, y = grad.reshape(kshape), y.reshape(kshape)
-        if p == 1:
-            return grad * x.sign()
-        if p in (_INF, -_INF):  # ties at the max (min): split the gradient evenly
-            hit = (x.abs() == y).to(x.dtype)
-            return grad * x.sign() * hit / hit.sum(ctx.dims, keepdim=True)
-        safe = y.where(y != 0, 1.0)  # subgradient 0 at x = 0, as in PyTorch
+        return _norm_grad(p, ctx.dims, grad, x, y)
+
+
+def _norm_grad(p: float, dims: Any, grad: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """PyTorch's ``norm_backward`` (y the norm, grad, y kept-dims): zeros are masked, never
+    0 * inf. p < 1: |x|^(p-1) is 0 where x == 0; p > 1: the factor grad / y^(p-1) is 0 where
+    y == 0 (a zero vector); inf / -inf: ties and NaNs share the gradient evenly."""
+    if p == 1:
+        return grad * x.sign()
+    xa, ya = x._data, y._data
+    if p in (_INF, -_INF):
+        ax = array_module(xa).abs(xa)
+        hit = Tensor._make(((ax == ya) | (ax != ax)).astype(xa.dtype))
+        return x.sign() * ((grad / hit.sum(dims, keepdim=True)) * hit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p < 1:
+            scaled = x.sign() * _masked(xa == 0, x.abs() ** (p - 1))
+            return scaled * grad * y ** (1 - p)
+        scale = _masked(ya == 0, grad / y if p == 2 else grad / y ** (p - 1))
         if p == 2:
-            return x * (grad / safe)  # the (small) factor first: one full-size product
-        return grad * x * x.abs() ** (p - 2) / safe ** (p - 1)
+            return x * scale
+        scaled = x.sign() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)
+        return scaled * scale
+
+
+def _masked(zero: Any, t: Tensor) -> Tensor:
+    """``t`` with 0 where the array ``zero`` is True (PyTorch's masked_fill_(zero, 0))."""
+    return t.masked_fill(Tensor._make(zero), 0.0) if zero.any() else t
 
 
 def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, *,

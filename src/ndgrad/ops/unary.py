@@ -349,7 +349,7 @@ class Abs(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        # subgradient 0 at x == 0 (sign(0) = 0, as in PyTorch)
+        # subgradient 0 at x == 0 (sign(0) = 0, as in PyTorch), and 0 at NaN (sign(NaN) = 0)
         (x,) = ctx.saved_inputs
         r = fast(fr.d_abs, grad, x)
         return r if r is not None else grad * sign(x)
@@ -364,7 +364,7 @@ class _PiecewiseConstant(Primitive):
 class Sign(_PiecewiseConstant):
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        return array_module(x).sign(x)
+        return fr.sgn(array_module(x), x)  # 0 at NaN, as PyTorch
 
 
 class Floor(_PiecewiseConstant):
