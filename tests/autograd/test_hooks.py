@@ -65,6 +65,6 @@ def test_next_functions_and_accumulate_grad():
     x = ng.tensor([1.0], requires_grad=True)
     y = (x * 2).exp()
     (fn, idx), = y.grad_fn.next_functions
-    assert fn.name() == "MulBackward1" and idx == 0
+    assert fn.name() == "MulBackward0" and idx == 0
     (acc, _), = fn.next_functions
     assert acc.name() == "AccumulateGrad" and acc.variable is x

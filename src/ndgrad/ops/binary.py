@@ -116,7 +116,7 @@ class Add(Primitive):
 
 class AddScalar(Primitive):
     _exact = True
-    _node_name = "AddBackward1"
+    _node_name = "AddBackward0"  # PyTorch 2 wraps the number: the tensor op's name
 
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
@@ -215,7 +215,7 @@ def _square_grad(grad: Tensor, x: Tensor) -> Tensor:
 class MulScalar(Primitive):
     _exact = True
     _ctx_slots = ("c", "k")
-    _node_name = "MulBackward1"
+    _node_name = "MulBackward0"  # (as x + c above)
 
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
@@ -274,7 +274,7 @@ class Div(Primitive):
 class DivScalar(Primitive):
     _exact = True
     _ctx_slots = ("c",)
-    _node_name = "DivBackward1"
+    _node_name = "DivBackward0"  # (as x + c above)
 
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:

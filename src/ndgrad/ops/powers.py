@@ -64,6 +64,8 @@ def _int_pow(a: Any, b: Any) -> Any:
 
 
 class Pow(Primitive):
+    _node_name = "PowBackward1"
+
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_inputs(0, 1)
@@ -161,7 +163,7 @@ class RPowScalar(Primitive):
 
     _ctx_slots = ("c", "logc")
 
-    _node_name = "PowBackward1"
+    _node_name = "PowBackward2"  # PyTorch's names: x ** c 0, x ** y 1, c ** x 2
 
     @staticmethod
     def forward(ctx: Any, x: Any, c: Any) -> Any:
