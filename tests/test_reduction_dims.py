@@ -55,3 +55,23 @@ def test_zero_dim_tensor_dim_zero_is_the_whole_tensor(name, dim):
 def test_zero_dim_tensor_dim_out_of_range_is_refused():
     with pytest.raises(IndexError, match=r"range of \[-1, 0\], but got 1"):
         ng.tensor(2.5).sum(dim=1)
+
+
+def test_vector_norm_dims():
+    x = ng.tensor(2.5, dtype=ng.float64, requires_grad=True)
+    assert float(ng.norm(x, dim=0).detach().numpy()) == 2.5
+    a = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(ng.linalg.vector_norm(ng.tensor(a), dim=()).numpy(),
+                               np.sqrt((a * a).sum()))
+    with pytest.raises(RuntimeError, match="floating point"):
+        ng.norm(ng.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("op", ["amax", "amin"])
+def test_empty_extreme_errors_are_pytorchs(op):
+    f = getattr(ng, op)
+    with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+        f(ng.zeros((0, 3)))
+    with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):
+        f(ng.zeros((0, 3)), dim=0)
+    assert f(ng.zeros((0, 3)), dim=1).shape == (0,)

@@ -297,9 +297,15 @@ def _amax_dims(op: str, x: Tensor, dim: Any, axis: Any) -> tuple | None:
     if dim == ():  # amax's default (every dim), so that axis= can be given alone
         dim = None
     dims = reduction_dims(op, x._data.ndim, dim, axis)
-    if x._data.size == 0 and (dims is None or any(x._data.shape[d] == 0 for d in dims)):
-        raise IndexError(f"{op}(): Expected reduction dim to have non-zero size. Hint: "
-                         f"input shape is {x.shape}; reduce over non-empty dims only.")
+    if x._data.size == 0:  # PyTorch's errors: a RuntimeError without dims, else IndexError
+        if dims is None:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
+                               f"input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               f"argument (input shape {x.shape}).")
+        for d in dims:
+            if x._data.shape[d] == 0:
+                raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size "
+                                 f"(input shape {x.shape}). Hint: reduce over non-empty dims.")
     return dims
 
 

@@ -11,12 +11,12 @@ import string
 from typing import Any
 
 from .._backend import array_module, ndarray, np
-from .._errors import shape_error
+from .._errors import DtypeError, shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import float_rule, kept_dims, pair, to_tensor
-from ._shape_utils import normalize_dims, reduced_shape
+from ._shape_utils import reduced_shape, reduction_dims
 from .matrices import (  # noqa: F401
     Cholesky,
     Det,
@@ -347,9 +347,9 @@ def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, 
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind not in "fc":
-        raise TypeError(f"linalg.vector_norm: expected a floating point or complex tensor as "
-                        f"input. Got {x._data.dtype}. Hint: call .float() first.")
-    dims = normalize_dims("linalg.vector_norm", x.ndim, dim)
+        raise DtypeError(f"linalg.vector_norm: expected a floating point or complex tensor "
+                         f"as input. Got {x._data.dtype}. Hint: call .float() first.")
+    dims = reduction_dims("linalg.vector_norm", x.ndim, dim)
     p = float(ord)
     if x._data.size == 0 and p in (_INF, -_INF):
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
