@@ -230,3 +230,36 @@ def test_sgd_plain_fast_path_matches_general_update():
     seen = []
     assert opt.step(lambda: seen.append(ng.is_grad_enabled()) or 1.5) == 1.5
     assert seen == [True]
+
+
+def test_param_groups_carry_pytorchs_implementation_keys():
+    w = ng.nn.Parameter(ng.ones(2))
+    keys = {
+        optim.SGD: {"foreach", "differentiable", "fused"},
+        optim.Adam: {"foreach", "differentiable", "fused", "capturable",
+                     "decoupled_weight_decay"},
+        optim.AdamW: {"foreach", "differentiable", "fused", "capturable",
+                      "decoupled_weight_decay"},
+        optim.RMSprop: {"foreach", "differentiable", "capturable"},
+        optim.Adagrad: {"foreach", "differentiable", "fused"},
+    }
+    for cls, want in keys.items():
+        group = cls([w], lr=0.1).param_groups[0]
+        assert want <= set(group), cls.__name__
+        assert group["differentiable"] is False
+    assert optim.AdamW([w]).param_groups[0]["decoupled_weight_decay"] is True
+    assert optim.Adam([w]).param_groups[0]["decoupled_weight_decay"] is False
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        optim.SGD([w], lr=0.1, differentiable=True)
+
+
+def test_adam_decoupled_weight_decay_is_adamw():
+    a, b = (ng.nn.Parameter(ng.tensor([1.0, -2.0], dtype=ng.float64)) for _ in range(2))
+    oa = optim.Adam([a], lr=0.1, weight_decay=0.1, decoupled_weight_decay=True)
+    ob = optim.AdamW([b], lr=0.1, weight_decay=0.1)
+    for _ in range(3):
+        for p, o in ((a, oa), (b, ob)):
+            o.zero_grad()
+            (p * p).sum().backward()
+            o.step()
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _backend
-from .optimizer import Optimizer, _check, _grad
+from .optimizer import Optimizer, _check, _grad, impl_flags
 
 
 class Adagrad(Optimizer):
@@ -23,7 +23,8 @@ class Adagrad(Optimizer):
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps,
                                   "weight_decay": weight_decay,
                                   "initial_accumulator_value": initial_accumulator_value,
-                                  "maximize": maximize})
+                                  "maximize": maximize,
+                                  **impl_flags(differentiable, foreach=foreach, fused=fused)})
         for group in self.param_groups:  # PyTorch creates the state up front
             for p in group["params"]:
                 self.state[p] = {"step": 0, "sum": self._zeros_state(

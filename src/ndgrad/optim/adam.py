@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from .. import _backend
-from .optimizer import Optimizer, _check, _grad
+from .optimizer import Optimizer, _check, _grad, impl_flags
 
 
 class Adam(Optimizer):
@@ -19,7 +19,8 @@ class Adam(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
                  maximize: bool = False, foreach: Any = None, capturable: bool = False,
-                 differentiable: bool = False, fused: Any = None) -> None:
+                 differentiable: bool = False, fused: Any = None,
+                 decoupled_weight_decay: bool = False) -> None:
         _check("learning rate", lr)
         _check("epsilon value", eps)
         if not 0.0 <= betas[0] < 1.0:
@@ -29,7 +30,11 @@ class Adam(Optimizer):
         _check("weight_decay value", weight_decay)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay, "amsgrad": amsgrad,
-                                  "maximize": maximize})
+                                  "maximize": maximize,
+                                  **impl_flags(differentiable, foreach=foreach, fused=fused,
+                                               capturable=capturable),
+                                  "decoupled_weight_decay": bool(decoupled_weight_decay
+                                                                 or self._decoupled)})
 
     def _update(self, group: dict, params: list) -> None:
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
@@ -41,7 +46,7 @@ class Adam(Optimizer):
                                          "exp_avg_sq": self._zeros_state(p)}
                 if amsgrad:
                     state["max_exp_avg_sq"] = self._zeros_state(p)
-            if self._decoupled:
+            if group.get("decoupled_weight_decay", self._decoupled):  # (older state dicts)
                 g = -p._grad._data if group["maximize"] else p._grad._data
                 if wd:
                     p._data *= 1 - lr * wd
@@ -75,4 +80,6 @@ class AdamW(Adam):
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
                  maximize: bool = False, foreach: Any = None, capturable: bool = False,
                  differentiable: bool = False, fused: Any = None) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

@@ -174,6 +174,16 @@ def _grad(p: Tensor, group: dict) -> Any:
     return g
 
 
+def impl_flags(differentiable: bool, **flags: Any) -> dict:
+    """PyTorch's implementation switches (foreach, fused, capturable...) as group entries, so
+    param groups and state dicts carry PyTorch's keys. There is one implementation here, so
+    they select nothing; ``differentiable=True`` (a step inside the graph) is refused."""
+    if differentiable:
+        raise NotImplementedError("differentiable=True is not supported: ndgrad's optimizer "
+                                  "steps run outside the graph. Hint: leave it False.")
+    return {"differentiable": False, **flags}
+
+
 def _check(name: str, value: Any, low: float = 0.0) -> None:
     if not value >= low:
         raise ValueError(f"Invalid {name}: {value}")

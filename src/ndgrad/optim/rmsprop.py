@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _backend
-from .optimizer import Optimizer, _check, _grad
+from .optimizer import Optimizer, _check, _grad, impl_flags
 
 
 class RMSprop(Optimizer):
@@ -23,7 +23,9 @@ class RMSprop(Optimizer):
         _check("alpha value", alpha)
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
                                   "weight_decay": weight_decay, "momentum": momentum,
-                                  "centered": centered, "maximize": maximize})
+                                  "centered": centered, "maximize": maximize,
+                                  **impl_flags(differentiable, foreach=foreach,
+                                               capturable=capturable)})
 
     def _update(self, group: dict, params: list) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
