@@ -264,3 +264,14 @@ def test_zero_grad_without_none_zeroes_the_same_gradient_in_place():
         m(ng.ones((1, 2))).sum().backward()  # accumulates into the zeroed gradient again
         np.testing.assert_array_equal(m.weight.grad.numpy(), np.ones((2, 2)))
         m.zero_grad()
+
+
+def test_module_dict_pop_and_clear():
+    d = nn.ModuleDict({"a": nn.Linear(2, 2), "b": nn.Tanh()})
+    m = d.pop("a")
+    assert isinstance(m, nn.Linear) and list(d.keys()) == ["b"]
+    assert len(list(d.parameters())) == 0
+    with pytest.raises(KeyError):
+        d.pop("a")
+    d.clear()
+    assert len(d) == 0

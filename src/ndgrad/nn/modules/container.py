@@ -141,6 +141,16 @@ class ModuleDict(Module):
     def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
+    def pop(self, key: str) -> Module:
+        """Remove ``key`` and return its module."""
+        m = self[key]
+        del self[key]
+        return m
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
     def __len__(self) -> int:
         return len(self._modules)
 
