@@ -18,24 +18,6 @@ _getrefcount = sys.getrefcount
 # the Tensor (run_backward's buffer list and local, two call arguments, getrefcount's).
 _ARRAY_REFS = 3
 _TENSOR_REFS = 5
-_ONES = {_backend.np.dtype("float32"): _backend.np.float32(1),
-         _backend.np.dtype("float64"): _backend.np.float64(1)}
-_multiply = _backend.np.multiply
-
-
-def grad_copy(a: Any) -> Any:
-    """A leaf's own copy of the gradient array ``a``. A float32/64 NumPy array of 2 KiB or
-    more is copied by a multiply with 1 (the same values and bits; a signalling NaN comes back
-    quiet), not by memcpy: glibc's memcpy (``rep movsb`` from 2 KiB) runs 4-10x slower when
-    the new array starts just past the source modulo 4 KiB, which is where malloc often puts
-    a fresh array (copying one 16 or 64 KiB array in a loop: 6.3 and 21.8 us against the
-    multiply's 1.3 and 2.2; ndgrad's add at (256, 256) took 120 us instead of 35 in such a
-    process). The multiply runs at full speed at every offset, about 1 us slower per 256 KiB
-    than a memcpy that is not hit (benchmarks/README.md)."""
-    one = _ONES.get(a.dtype)
-    if one is not None and a.size >= 512 and type(a) is ndarray:
-        return _multiply(a, one)
-    return a.copy()
 
 
 def _sum_to(arr: Any, shape: tuple) -> Any:
@@ -102,7 +84,7 @@ def _accumulate_leaf(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         if g.grad_fn is None and not g._rg and _steal(g):
             leaf._grad = g  # nothing else can see it: keep the very object
         else:
-            leaf._grad = Tensor._make(grad_copy(g._data))
+            leaf._grad = Tensor._make(g._data.copy())
     elif old._data.flags.writeable and old._data.base is None and old._rg is False:
         old._data += g._data  # the engine's own buffer: accumulate in place
     else:

@@ -11,7 +11,6 @@ from typing import Any
 from .. import _backend
 from .._tensor import Tensor
 from . import anomaly_mode, engine
-from ._grads import grad_copy
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -101,7 +100,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
                                   inputs=list(ins), accumulate=False)
         for t, g in zip(ins, res):
             if g is not None:
-                engine._accumulate_leaf(t, g if create_graph else Tensor._make(grad_copy(g._data)),
+                engine._accumulate_leaf(t, g if create_graph else Tensor._make(g._data.copy()),
                                         create_graph)
         return
     engine.run_backward(list(outputs), seeds, retain_graph, create_graph)
@@ -195,7 +194,7 @@ def _finish(res: list, ins: tuple, allow_unused: bool, materialize: bool, set_gr
         out.append(g)
     if set_grad:
         for t, g in zip(ins, out):
-            t._grad = None if g is None else Tensor._make(grad_copy(g._data))
+            t._grad = None if g is None else Tensor._make(g._data.copy())
     return tuple(out)
 
 

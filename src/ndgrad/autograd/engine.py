@@ -14,7 +14,7 @@ from typing import Any
 from .. import _backend
 from .._tensor import Tensor
 from . import anomaly_mode
-from ._grads import _accumulate_leaf, _add, _getrefcount, _validate, _zeros, grad_copy
+from ._grads import _accumulate_leaf, _add, _getrefcount, _validate, _zeros
 from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import reset_grad_flag, set_grad_flag
 from .graph import NO_SAVED, Node
@@ -168,7 +168,7 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
                                 a := g._data).base is None and _getrefcount(a) <= 3:
                             c._grad = g
                         else:
-                            c._grad = _make(grad_copy(g._data))
+                            c._grad = _make(g._data.copy())
                     g = a = None
                     if not stack:
                         break
@@ -223,7 +223,7 @@ def _walk(n: Node, g: Tensor, keep_graph: bool | None) -> bool:
                             a := g._data).base is None and _getrefcount(a) <= 3:
                         c._grad = g
                     else:
-                        c._grad = _make(grad_copy(g._data))
+                        c._grad = _make(g._data.copy())
             outs = g = a = None
             if not stack:
                 break
@@ -505,7 +505,7 @@ def _run_pre_hooks(n: Node, extra: Any, grads: list) -> None:
         if t is None or g is None:
             continue
         if t._grad is None:
-            t._grad = g if _grad_on() else Tensor._make(grad_copy(g._data))
+            t._grad = g if _grad_on() else Tensor._make(g._data.copy())
         else:
             t._grad = t._grad + g if _grad_on() else Tensor._make(t._grad._data + g._data)
     for h in list(extra.node_pre_hooks):
