@@ -140,8 +140,8 @@ def _norm_grad_np(v, p):
         n = a.max() if p > 0 else a.min()
         m = (a == n).astype(float)
         return s * m / m.sum()
-    n = (a ** p).sum() ** (1 / p)
     with np.errstate(all="ignore"):
+        n = (a ** p).sum() ** (1 / p)
         if p < 1:
             return s * np.where(v == 0, 0.0, a ** (p - 1)) * n ** (1 - p)
         return 0 * v if n == 0 else s * a ** (p - 1) / n ** (p - 1)

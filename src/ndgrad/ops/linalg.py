@@ -286,6 +286,9 @@ class VectorNorm(Primitive):
             return a.sum(axis=dims, keepdims=keepdim)
         if ord == 2:
             return xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+        if ord < 0:  # a zero element: 0 ** -p = inf, and the norm 0, as PyTorch, silently
+            with np.errstate(divide="ignore"):
+                return ((a ** ord).sum(axis=dims, keepdims=keepdim)) ** (1.0 / ord)
         return ((a ** ord).sum(axis=dims, keepdims=keepdim)) ** (1.0 / ord)
 
     @staticmethod
