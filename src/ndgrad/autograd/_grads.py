@@ -68,6 +68,21 @@ def _validate(node: Node, i: int, g: Any, shape: tuple, dtype: Any, create_graph
     return g
 
 
+def call_hook(h: Any, g: Tensor) -> Tensor:
+    """A tensor hook's result: ``g`` when it returns None, else its Tensor, which must keep
+    ``g``'s shape (PyTorch's check; a hook that reshapes would corrupt ``.grad``)."""
+    r = h(g)
+    if r is None:
+        return g
+    if not isinstance(r, Tensor):
+        raise TypeError(f"hook '{getattr(h, '__name__', h)}' returned a "
+                        f"{type(r).__name__}; a tensor hook returns a Tensor or None")
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{getattr(h, '__name__', h)}' has changed the size of value "
+                           f"(from {g._data.shape} to {r._data.shape})")
+    return r
+
+
 def _steal(g: Tensor) -> bool:
     """True when ``g``'s array is referenced by ``g`` alone, so ``.grad`` may keep it as is."""
     arr = g._data

@@ -14,7 +14,7 @@ from typing import Any
 from .. import _backend
 from .._tensor import Tensor
 from . import anomaly_mode
-from ._grads import _accumulate_leaf, _add, _getrefcount, _validate, _zeros
+from ._grads import _accumulate_leaf, _add, _getrefcount, _validate, _zeros, call_hook
 from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import reset_grad_flag, set_grad_flag
 from .graph import NO_SAVED, Node
@@ -327,9 +327,7 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                     continue
                 if n._hooks:
                     for h in list(n._hooks):
-                        r = h(g)
-                        if r is not None:
-                            g = r
+                        g = call_hook(h, g)
                 if inputs is None or n in leaf_targets:
                     if accumulate:
                         if n._rg:
@@ -384,9 +382,11 @@ def _execute(deps: dict | None, buffers: dict, ready: list, keep_graph: bool,
                         outs = (g,)
                         break
                     meta = c.out_meta
-                    if len(meta) != 1 or (deps.get(c) != 1 or c in buffers if pruned else
-                                          c._uses != 1 and (deps is None or deps[c] != 1 or
-                                                            c in buffers)):
+                    # (c in buffers: a root of its own, or fed by another node, waits for
+                    # that gradient too, even as n's one consumer)
+                    if len(meta) != 1 or c in buffers or (
+                            deps.get(c) != 1 if pruned else
+                            c._uses != 1 and (deps is None or deps[c] != 1)):
                         outs = (g,)
                         break
                     shape, dtype = meta[0]
@@ -496,9 +496,7 @@ def _run_pre_hooks(n: Node, extra: Any, grads: list) -> None:
         if grads[i] is None:
             continue
         for h in list(hooks):
-            r = h(grads[i])
-            if r is not None:
-                grads[i] = r
+            grads[i] = call_hook(h, grads[i])
     for i, ref in extra.retain.items():
         t = ref()
         g = grads[i]
