@@ -110,3 +110,15 @@ def test_jacrev_jacfwd_hessian():
     he = np.diag(6 * X)
     he[0, 2] = he[2, 0] = 1.0
     np.testing.assert_allclose(h.numpy(), he, rtol=1e-12)
+
+
+def test_vmap_dim_errors_are_pytorchs():
+    x = ng.ones((3, 2))
+    with pytest.raises(ValueError, match="expected in_dim to satisfy -2 <= in_dim < 2"):
+        ng.func.vmap(lambda t: t * 2, in_dims=2)(x)
+    with pytest.raises(ValueError, match="out_dim is None"):
+        ng.func.vmap(lambda t: t * 2, out_dims=None)(ng.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    same = ng.func.vmap(lambda t, c: c * 1, in_dims=(0, None), out_dims=None)(x, ng.ones(2))
+    np.testing.assert_array_equal(same.numpy(), [1.0, 1.0])  # the same for every element
+    with pytest.raises(NotImplementedError, match="size 0"):
+        ng.func.vmap(lambda t: t * 2)(ng.zeros((0, 3)))

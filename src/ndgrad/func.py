@@ -311,6 +311,11 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                     raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "
                                      "for an input but the input is of type Tensor with 0 dims. "
                                      "We cannot vmap over a scalar; use in_dim=None for it.")
+                if type(d) is not int or not -a.ndim <= d < a.ndim:
+                    raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "
+                                     f"for some input, but that input is a Tensor of "
+                                     f"dimensionality {a.ndim} so expected in_dim to satisfy "
+                                     f"-{a.ndim} <= in_dim < {a.ndim}.")
                 sizes.add(a.shape[d])
         if not sizes:
             raise ValueError("vmap(f, in_dims, ...)(<inputs>): at least one input must be a "
@@ -319,6 +324,10 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped "
                              f"dimension, got sizes {sorted(sizes)} for the mapped dimension")
         n = sizes.pop()
+        if not n:
+            raise NotImplementedError("vmap: the mapped dimension has size 0; this loop-based "
+                                      "vmap needs one example to learn the output's shape. "
+                                      "Hint: skip the call for an empty batch.")
         results = [func(*[_take(a, d, b) for a, d in zip(args, dims)], **kwargs)
                    for b in range(n)]
         first = results[0]
@@ -332,7 +341,15 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
 
 def _stack_out(items: list, dim: int | None) -> Any:
     if dim is None:
-        return items[0]
+        # PyTorch refuses an out_dim of None for an output that depends on the batch; here
+        # that shows as outputs that differ between batch elements
+        t0 = items[0]
+        for t in items[1:]:
+            if t is not t0 and not (isinstance(t, Tensor) and isinstance(t0, Tensor) and
+                                    t.shape == t0.shape and bool((t == t0).all())):
+                raise ValueError("vmap: can not return a BatchedTensor when out_dim is None "
+                                 "(the output differs between batch elements)")
+        return t0
     items = [i if isinstance(i, Tensor) else _creation.tensor(i) for i in items]
     return ops.stack(items, dim=dim)
 
