@@ -64,3 +64,8 @@ def test_gradgradcheck_catches_non_differentiable_backward():
     assert gradcheck(FirstOrderOnly.apply, (x,))
     with pytest.raises(GradcheckError):
         gradgradcheck(FirstOrderOnly.apply, (x,))
+
+
+def test_gradcheck_refuses_inputs_without_grad():
+    with pytest.raises(ValueError, match="at least one input tensor to require gradient"):
+        ng.autograd.gradcheck(lambda t: t * 2, (ng.ones(2, dtype=ng.float64),))

@@ -76,6 +76,9 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
               rtol: float = 1e-3, raise_exception: bool = True, **_: Any) -> bool:
     """Check ``func``'s gradients w.r.t. its float64 inputs that require grad."""
     inputs = _tuple(inputs)
+    if not list(_diff_inputs(inputs)):  # nothing to check would pass silently
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
+                         "but none of them have requires_grad=True.")
     for i in _diff_inputs(inputs):
         if inputs[i].dtype != np.float64:
             import warnings
