@@ -11,7 +11,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "ndgrad"
 
 LAYERS = [
-    (0, ["_backend", "_dtypes", "_errors", "_repr"]),
+    (0, ["_backend", "_dtypes", "_errors", "_repr", "_pytree"]),
     (1, ["autograd.grad_mode", "autograd.anomaly_mode"]),
     (2, ["autograd.graph"]),
     (3, ["_tensor", "_tensor_ops"]),

@@ -2,6 +2,8 @@
 
 They run on the reverse engine. Transforms nest (``grad(grad(f))``): an argument that already
 requires grad is differentiated through an alias, and gradients keep their graph only then.
+Arguments and outputs may be pytrees (nested tuples/lists/dicts, see ``_pytree``): each
+transform flattens them to leaves, works on the leaves and rebuilds the structure.
 ``vmap`` is a Python loop over the batch plus ``stack``, not a vectorizing transform.
 """
 
@@ -11,6 +13,7 @@ import functools
 from typing import Any, Callable
 
 from . import _backend, _creation, ops
+from ._pytree import broadcast_prefix, tree_flatten, tree_map, tree_unflatten
 from ._tensor import Tensor
 from .autograd import api
 from .autograd.functional import _double_vjp_jvp
@@ -18,18 +21,53 @@ from .autograd.grad_mode import enable_grad
 from .autograd.grad_mode import grad_enabled as _grad_on
 
 
+class _NotATensor(TypeError, ValueError):
+    """A non-Tensor where a transform needs one: torch.func's ValueError, and a TypeError."""
+
+
+def _not_a_tensor(x: Any) -> _NotATensor:
+    return _NotATensor(f"ng.func: Thing passed to transform API must be Tensor, got {type(x)}. "
+                       "Wrap the value with ng.tensor.")
+
+
 def _wrap(t: Any) -> tuple[Tensor, bool]:
     """(tensor to differentiate against, nested?): nested when an outer transform tracks ``t``."""
     if not isinstance(t, Tensor):
-        raise TypeError(f"ng.func: expected differentiated arguments to be Tensors, got "
-                        f"{type(t).__name__}. Wrap the value with ng.tensor.")
+        raise _not_a_tensor(t)
     if t.requires_grad and _grad_on():
         return t.view(t.shape), True
     return t.detach().requires_grad_(True), False
 
 
+def _wrap_trees(trees: Any) -> tuple[list, list, bool]:
+    """(wrapped leaves of all ``trees``, [(leaf count, spec)] per tree, nested?)."""
+    flat, specs, nested = [], [], False
+    for tree in trees:
+        leaves, spec = tree_flatten(tree)
+        for x in leaves:
+            w, n = _wrap(x)
+            flat.append(w)
+            nested = nested or n
+        specs.append((len(leaves), spec))
+    return flat, specs, nested
+
+
+def _split(flat: Any, specs: list) -> list:
+    """The inverse of ``_wrap_trees``' flattening: one pytree per (count, spec)."""
+    out, i = [], 0
+    for k, spec in specs:
+        out.append(tree_unflatten(list(flat[i:i + k]), spec))
+        i += k
+    return out
+
+
 def _norm_argnums(argnums: int | tuple, n: int) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if isinstance(argnums, int):
+        nums: tuple = (argnums,)
+    elif isinstance(argnums, tuple):
+        nums = argnums
+    else:
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
     if not nums:
         raise RuntimeError("argnums must be non-empty")
     out = []
@@ -37,19 +75,33 @@ def _norm_argnums(argnums: int | tuple, n: int) -> tuple[int, ...]:
         if not isinstance(a, int) or not -n <= a < n:
             raise RuntimeError(f"Got argnum={a}, but only {n} positional inputs")
         out.append(a % n)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
     return tuple(out)
 
 
 def _keep(x: Any, nested: bool) -> Any:
-    if isinstance(x, Tensor):
-        return x if nested else x.detach()
-    if isinstance(x, (tuple, list)):
-        return type(x)(_keep(i, nested) for i in x)
-    return x
+    if nested:
+        return x
+    return tree_map(lambda v: v.detach() if isinstance(v, Tensor) else v, x)
 
 
-def _zeros_if_none(gs: tuple, refs: tuple) -> tuple:
-    return tuple(_creation.zeros_like(r) if g is None else g for g, r in zip(gs, refs))
+def _zeros_if_none(gs: Any, refs: Any) -> list:
+    return [_creation.zeros_like(r) if g is None else g for g, r in zip(gs, refs)]
+
+
+def _check_outputs(outs: list, where: str) -> None:
+    if not outs:
+        raise RuntimeError(f"{where}: Expected f to be a function that has non-empty output "
+                           f"(got output = {outs})")
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{where}: expected f(*primals) to return only tensors, got "
+                               f"unsupported type {type(o)}")
+
+
+def _differentiable(t: Tensor) -> bool:
+    return t.is_floating_point() or t.is_complex()
 
 
 def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
@@ -59,10 +111,9 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
     def wrapper(*args: Any, **kwargs: Any) -> tuple:
         nums = _norm_argnums(argnums, len(args))
         args = list(args)
-        nested = False
-        for a in nums:
-            args[a], n = _wrap(args[a])
-            nested = nested or n
+        ins, specs, nested = _wrap_trees([args[a] for a in nums])
+        for a, tree in zip(nums, _split(ins, specs)):
+            args[a] = tree
         with enable_grad():
             out = func(*args, **kwargs)
             aux = None
@@ -78,14 +129,13 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
                                    f"scalar Tensor, got tensor with {out.dim()} dims. Maybe you "
                                    "wanted to use the vjp or jacrev APIs instead?")
-            ins = [args[a] for a in nums]
-            if out.requires_grad:
+            if out.requires_grad and ins:
                 gs = api.grad([out], ins, create_graph=nested, retain_graph=nested,
                               allow_unused=True)
             else:
                 gs = (None,) * len(ins)
-        gs = _keep(_zeros_if_none(gs, tuple(ins)), nested)
-        g = gs[0] if isinstance(argnums, int) else gs
+        per_arg = _split(_keep(_zeros_if_none(gs, ins), nested), specs)
+        g = per_arg[0] if isinstance(argnums, int) else tuple(per_arg)
         value = _keep(out, nested)
         if has_aux:
             return g, (value, _keep(aux, nested))
@@ -107,37 +157,38 @@ def grad(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Cal
 
 
 def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
-    """(func(*primals), vjp_fn[, aux]); ``vjp_fn(cotangents)`` returns one gradient per primal."""
-    wrapped, nested = [], False
-    for p in primals:
-        w, n = _wrap(p)
-        wrapped.append(w)
-        nested = nested or n
+    """(func(*primals), vjp_fn[, aux]); ``vjp_fn(cotangents)`` returns one gradient per primal,
+    each shaped like its primal; ``cotangents`` has the structure of the output."""
+    wrapped, specs, nested = _wrap_trees(primals)
     with enable_grad():
-        out = func(*wrapped)
+        out = func(*_split(wrapped, specs))
     aux = None
     if has_aux:
         if not (isinstance(out, tuple) and len(out) == 2):
             raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: "
                                "(output, aux) if has_aux is True")
         out, aux = out
-    is_tuple = isinstance(out, (tuple, list))
-    outs = tuple(out) if is_tuple else (out,)
+    outs, out_spec = tree_flatten(out)
+    _check_outputs(outs, "vjp(f, *primals)")
+    for o in outs:
+        if not _differentiable(o):
+            raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex "
+                               f"Tensors, got Tensor with dtype {o.dtype}")
 
     def vjp_fn(cotangents: Any) -> tuple:
-        cts = tuple(cotangents) if is_tuple else (cotangents,)
-        if len(cts) != len(outs):
-            raise RuntimeError(f"Expected pytree structure of cotangents to be the same as "
-                               f"pytree structure of outputs to the function: {len(outs)} "
-                               f"outputs but {len(cts)} cotangents")
+        cts, ct_spec = tree_flatten(cotangents)
+        if ct_spec != out_spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as "
+                               "pytree structure of outputs to the function. cotangents: "
+                               f"{ct_spec}, primal output: {out_spec}")
         pairs = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
-        if not pairs:
-            gs: tuple = (None,) * len(wrapped)
+        if not pairs or not wrapped:
+            gs: Any = (None,) * len(wrapped)
         else:
             cg = nested or (_grad_on() and any(c.requires_grad for _, c in pairs))
             gs = api.grad([o for o, _ in pairs], wrapped, [c for _, c in pairs],
                           retain_graph=True, create_graph=cg, allow_unused=True)
-        return _keep(_zeros_if_none(gs, tuple(wrapped)), nested)
+        return tuple(_split(_keep(_zeros_if_none(gs, wrapped), nested), specs))
 
     result = _keep(out, nested)
     if has_aux:
@@ -147,35 +198,97 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 
 def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
         has_aux: bool = False) -> tuple:
-    """(func(*primals), J @ tangents), via the double-vjp trick on the reverse engine."""
-    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be "
-                           "tuples. E.g. `jvp(f, (x,), (t,))`")
-    if len(primals) != len(tangents):
+    """(func(*primals), J @ tangents), via the double-vjp trick on the reverse engine.
+
+    An integer output gets a zero tangent of its own dtype and shape (torch: a zero int64)."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it "
+                           "should be valid to call f(*primals). Primals and tangents must be "
+                           "tuples, e.g. `jvp(f, (x,), (t,))`.")
+    p_leaves, p_spec = tree_flatten(primals)
+    t_leaves, t_spec = tree_flatten(tangents)
+    if p_spec != t_spec:
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have "
-                           "the same python structure.")
-    for p, t in zip(primals, tangents):
+                           "the same python structure. For example, if primals is a tuple of 3 "
+                           "tensors, tangents also must be. Got primals with structure "
+                           f"{p_spec} and tangents with structure {t_spec}")
+    for what, leaves in (("primals", p_leaves), ("tangents", t_leaves)):
+        for x in leaves:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"jvp(f, primals, tangents): Expected {what} to only "
+                                   f"contain Tensors, got {type(x)}")
+    for p, t in zip(p_leaves, t_leaves):
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to "
                                f"have the same shape, got {tuple(p.shape)} and "
                                f"{tuple(t.shape)}.")
-    wrapped, nested = [], False
-    for p in primals:
-        w, n = _wrap(p)
-        wrapped.append(w)
-        nested = nested or n
-    nested = nested or (_grad_on() and any(t.requires_grad for t in tangents))
+    wrapped, _, nested = _wrap_trees(p_leaves)
+    nested = nested or (_grad_on() and any(t.requires_grad for t in t_leaves))
     with enable_grad():
-        out = func(*wrapped)
+        out = func(*tree_unflatten(wrapped, p_spec))
         aux = None
         if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise RuntimeError("jvp(f, primals, tangents): output of function f should be "
+                                   "a tuple: (output, aux) if has_aux is True")
             out, aux = out
-        is_tuple = isinstance(out, (tuple, list))
-        outs = tuple(out) if is_tuple else (out,)
-        res = _double_vjp_jvp(outs, tuple(wrapped), tuple(tangents), nested, strict)
-    res = _keep(res, nested)
-    result = (_keep(out, nested), tuple(res) if is_tuple else res[0])
+        outs, out_spec = tree_flatten(out)
+        _check_outputs(outs, "jvp(f, primals, tangents)")
+        # integer outputs have no tangent space: a zero of their own dtype, as torch returns
+        res = [_creation.zeros_like(o) for o in outs]
+        diff = [i for i, o in enumerate(outs) if _differentiable(o)]
+        if diff and wrapped:
+            r = _double_vjp_jvp(tuple(outs[i] for i in diff), tuple(wrapped), tuple(t_leaves),
+                                nested, strict)
+            for i, v in zip(diff, r):
+                res[i] = v
+    result = (_keep(out, nested), tree_unflatten(_keep(res, nested), out_spec))
     return result + (_keep(aux, nested),) if has_aux else result
+
+
+def _flat_fn(func: Callable, args: tuple, nums: tuple, specs: list, has_aux: bool,
+             who: str, box: list) -> Callable:
+    """``func`` as a function of the flat leaves of ``args[nums]`` returning its flat outputs;
+    it stores the output spec in ``box``."""
+
+    def f(*leaves: Any) -> Any:
+        full = list(args)
+        for a, tree in zip(nums, _split(leaves, specs)):
+            full[a] = tree
+        r = func(*full)
+        aux = None
+        if has_aux:
+            if not (isinstance(r, tuple) and len(r) == 2):
+                raise RuntimeError(f"{who}(f, ...)(*args): output of function f should be a "
+                                   "tuple: (output, aux) if has_aux is True")
+            r, aux = r
+        outs, spec = tree_flatten(r)
+        box[:] = [spec]
+        return (tuple(outs), aux) if has_aux else tuple(outs)
+
+    return f
+
+
+def _flat_args(args: tuple, argnums: int | tuple) -> tuple[tuple, list, list]:
+    nums = _norm_argnums(argnums, len(args))
+    flat, specs = [], []
+    for a in nums:
+        leaves, spec = tree_flatten(args[a])
+        for x in leaves:
+            if not isinstance(x, Tensor):
+                raise _not_a_tensor(x)
+        flat.extend(leaves)
+        specs.append((len(leaves), spec))
+    return nums, flat, specs
+
+
+def _assemble(jac: list, argnums: int | tuple, specs: list, out_spec: Any) -> Any:
+    """jac[i][j] = d out_leaf_i / d in_leaf_j, rebuilt as out structure of in structures."""
+    per_out = []
+    for row in jac:
+        per_arg = _split(row, specs)
+        per_out.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
+    return tree_unflatten(per_out, out_spec)
 
 
 def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False) -> Callable:
@@ -183,28 +296,20 @@ def jacrev(func: Callable, argnums: int | tuple = 0, *, has_aux: bool = False) -
 
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
-        nums = _norm_argnums(argnums, len(args))
-        diff = [args[a] for a in nums]
-
-        def f(*d: Any) -> Any:
-            full = list(args)
-            for a, v in zip(nums, d):
-                full[a] = v
-            return func(*full)
-
-        out, vjp_fn, *aux = vjp(f, *diff, has_aux=has_aux)
-        outs = out if isinstance(out, tuple) else (out,)
-        per_out = []
+        nums, diff, specs = _flat_args(args, argnums)
+        box: list = []
+        f = _flat_fn(func, args, nums, specs, has_aux, "jacrev", box)
+        outs, vjp_fn, *aux = vjp(f, *diff, has_aux=has_aux)
+        jac = []
         for i, o in enumerate(outs):
             rows: list[list] = [[] for _ in diff]
             for k in range(o.numel()):
                 cts = tuple(_basis(x, k) if j == i else _creation.zeros_like(x)
                             for j, x in enumerate(outs))
-                for j, g in enumerate(vjp_fn(cts if isinstance(out, tuple) else cts[0])):
+                for j, g in enumerate(vjp_fn(cts)):
                     rows[j].append(g)
-            jac = tuple(_stack_rows(r, o.shape, x.shape, x) for r, x in zip(rows, diff))
-            per_out.append(jac[0] if isinstance(argnums, int) else jac)
-        res = tuple(per_out) if isinstance(out, tuple) else per_out[0]
+            jac.append([_stack_rows(r, o.shape, x.shape, x) for r, x in zip(rows, diff)])
+        res = _assemble(jac, argnums, specs, box[0])
         return (res, aux[0]) if has_aux else res
 
     return wrapper
@@ -215,41 +320,33 @@ def jacfwd(func: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> C
 
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
-        nums = _norm_argnums(argnums, len(args))
-        diff = [args[a] for a in nums]
-
-        def f(*d: Any) -> Any:
-            full = list(args)
-            for a, v in zip(nums, d):
-                full[a] = v
-            return func(*full)
-
-        per_in, out, aux = [], None, None
+        nums, diff, specs = _flat_args(args, argnums)
+        box: list = []
+        f = _flat_fn(func, args, nums, specs, has_aux, "jacfwd", box)
+        per_in, outs, aux = [], None, None
         for j, x in enumerate(diff):
             cols = []
             for k in range(x.numel()):
                 tans = tuple(_basis(y, k) if i == j else _creation.zeros_like(y)
                              for i, y in enumerate(diff))
                 r = jvp(f, tuple(diff), tans, has_aux=has_aux)
-                out, t = r[0], r[1]
-                aux = r[2] if has_aux else None
-                cols.append(t if isinstance(t, tuple) else (t,))
+                outs, aux = r[0], (r[2] if has_aux else None)
+                cols.append(r[1])
             per_in.append(cols)
-        if out is None:
-            out, *rest = (f(*diff),) if not has_aux else f(*diff)
-            aux = rest[0] if rest else None
-        outs = out if isinstance(out, tuple) else (out,)
-        res = []
+        if outs is None:
+            r = f(*diff)
+            outs, aux = r if has_aux else (r, None)
+        jac = []
         for i, o in enumerate(outs):
-            jac = []
+            row = []
             for x, cols in zip(diff, per_in):
                 if cols:
                     m = ops.stack([c[i] for c in cols], dim=-1)
-                    jac.append(m.reshape(tuple(o.shape) + tuple(x.shape)))
+                    row.append(m.reshape(tuple(o.shape) + tuple(x.shape)))
                 else:
-                    jac.append(_empty_jac(o, x))
-            res.append(jac[0] if isinstance(argnums, int) else tuple(jac))
-        final = tuple(res) if isinstance(out, tuple) else res[0]
+                    row.append(_empty_jac(o, x))
+            jac.append(row)
+        final = _assemble(jac, argnums, specs, box[0])
         return (final, aux) if has_aux else final
 
     return wrapper
@@ -282,44 +379,83 @@ def _stack_rows(rows: list, out_shape: tuple, in_shape: tuple, like: Tensor) -> 
 def _take(x: Any, dim: int | None, b: int) -> Any:
     if dim is None:
         return x
-    if not isinstance(x, Tensor):
-        raise ValueError(f"vmap: in_dim={dim} was given for an input of type "
-                         f"{type(x).__name__}; use in_dim=None for non-Tensor inputs.")
-    d = dim % x.ndim if x.ndim else dim
+    d = dim % x.ndim
     return x[(slice(None),) * d + (b,)]
+
+
+def _flat_in_dims(name: str, in_dims: Any, args: tuple) -> tuple[list, Any, list]:
+    """(input leaves, input spec, one in_dim per leaf), validated as torch.func.vmap does."""
+    where = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
+    if isinstance(in_dims, bool) or not isinstance(in_dims, (int, tuple)):
+        raise ValueError(f"{where}: expected `in_dims` to be int or a (potentially nested) tuple "
+                         f"matching the structure of inputs, got: {type(in_dims)}.")
+    if not args:
+        raise ValueError(f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add "
+                         "inputs, or you are trying to vmap over a function with no inputs. "
+                         "The latter is unsupported.")
+    leaves, spec = tree_flatten(args)
+    dims = broadcast_prefix(in_dims, spec)
+    if dims is None:
+        raise ValueError(f"{where}: in_dims is not compatible with the structure of `inputs`. "
+                         f"in_dims has structure {tree_flatten(in_dims)[1]} but inputs has "
+                         f"structure {spec}.")
+    for a, d in zip(leaves, dims):
+        if d is None:
+            continue
+        if type(d) is not int:
+            raise ValueError(f"{where}: Got in_dim={d} for an input but in_dim must be either "
+                             "an integer dimension or None.")
+        if not isinstance(a, Tensor):
+            raise ValueError(f"{where}: Got in_dim={d} for an input but the input is of type "
+                             f"{type(a)}. We cannot vmap over non-Tensor arguments, please use "
+                             "None as the respective in_dim")
+        if a.ndim == 0:
+            raise ValueError(f"{where}: Got in_dim={d} for an input but the input is of type "
+                             "Tensor with 0 dims. We cannot vmap over a scalar; use in_dim=None "
+                             "for it.")
+        if not -a.ndim <= d < a.ndim:
+            raise ValueError(f"{where}: Got in_dim={d} for some input, but that input is a "
+                             f"Tensor of dimensionality {a.ndim} so expected in_dim to satisfy "
+                             f"-{a.ndim} <= in_dim < {a.ndim}.")
+    return leaves, spec, dims
+
+
+def _flat_out_dims(name: str, out_dims: Any, spec: Any) -> list:
+    """One out_dim per output leaf; a 1-tuple also fits a single Tensor output, as in torch."""
+    if out_dims is None or isinstance(out_dims, int):
+        return [out_dims] * spec.num_leaves
+    if isinstance(out_dims, tuple) and len(out_dims) == 1 and spec.is_leaf():
+        return [out_dims[0]]
+    dims = broadcast_prefix(out_dims, spec)
+    if dims is None:
+        raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not "
+                         "compatible with the structure of `outputs`. out_dims has structure "
+                         f"{tree_flatten(out_dims)[1]} but outputs has structure {spec}.")
+    return dims
 
 
 def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
          chunk_size: int | None = None) -> Callable:
     """Map ``func`` over a batch dim of its inputs (a Python loop plus ``stack``).
 
-    Semantics follow ``torch.func.vmap`` for Tensor / tuple arguments and outputs; it is
-    differentiable, but gives no speed-up over an explicit loop.
+    Arguments and outputs may be nested tuples/lists/dicts of Tensors; ``in_dims`` and
+    ``out_dims`` are an int or None per leaf, or a prefix of the structure, as in
+    ``torch.func.vmap``. It is differentiable, but gives no speed-up over an explicit loop.
     """
+    name = getattr(func, "__name__", type(func).__name__)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
-        if len(dims) != len(args):
-            raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
-                             f"compatible with the structure of `inputs`. in_dims has "
-                             f"{len(dims)} entries but inputs has {len(args)}.")
-        sizes = set()
-        for a, d in zip(args, dims):
-            if d is not None and isinstance(a, Tensor):
-                if a.ndim == 0:
-                    raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "
-                                     "for an input but the input is of type Tensor with 0 dims. "
-                                     "We cannot vmap over a scalar; use in_dim=None for it.")
-                if type(d) is not int or not -a.ndim <= d < a.ndim:
-                    raise ValueError(f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "
-                                     f"for some input, but that input is a Tensor of "
-                                     f"dimensionality {a.ndim} so expected in_dim to satisfy "
-                                     f"-{a.ndim} <= in_dim < {a.ndim}.")
-                sizes.add(a.shape[d])
+        for d in tree_flatten(out_dims)[0]:
+            if d is not None and type(d) is not int:
+                raise ValueError(f"vmap({name}, ..., out_dims={out_dims}): `out_dims` must be "
+                                 "an int, None or a python collection of ints representing "
+                                 "where in the outputs the vmapped dimension should appear.")
+        leaves, spec, dims = _flat_in_dims(name, in_dims, args)
+        sizes = {a.shape[d] for a, d in zip(leaves, dims) if d is not None}
         if not sizes:
-            raise ValueError("vmap(f, in_dims, ...)(<inputs>): at least one input must be a "
-                             "Tensor mapped over a dim (in_dim not None).")
+            raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): at least one "
+                             "input must be a Tensor mapped over a dim (in_dim not None).")
         if len(sizes) > 1:
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped "
                              f"dimension, got sizes {sorted(sizes)} for the mapped dimension")
@@ -328,29 +464,43 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             raise NotImplementedError("vmap: the mapped dimension has size 0; this loop-based "
                                       "vmap needs one example to learn the output's shape. "
                                       "Hint: skip the call for an empty batch.")
-        results = [func(*[_take(a, d, b) for a, d in zip(args, dims)], **kwargs)
-                   for b in range(n)]
-        first = results[0]
-        if isinstance(first, tuple):
-            od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-            return tuple(_stack_out([r[i] for r in results], od[i]) for i in range(len(first)))
-        return _stack_out(results, out_dims)
+        flat_results, out_spec = [], None
+        for b in range(n):
+            batch = tree_unflatten([_take(a, d, b) for a, d in zip(leaves, dims)], spec)
+            outs, s = tree_flatten(func(*batch, **kwargs))
+            if out_spec is not None and s != out_spec:
+                raise ValueError(f"vmap({name}, ...): the output structure differs between "
+                                 f"batch elements: {out_spec} and {s}. Return the same "
+                                 "structure for every element.")
+            out_spec = s
+            flat_results.append(outs)
+        ods = _flat_out_dims(name, out_dims, out_spec)
+        stacked = [_stack_out(name, [r[i] for r in flat_results], od)
+                   for i, od in enumerate(ods)]
+        return tree_unflatten(stacked, out_spec)
 
     return wrapper
 
 
-def _stack_out(items: list, dim: int | None) -> Any:
+def _stack_out(name: str, items: list, dim: int | None) -> Any:
     if dim is None:
         # PyTorch refuses an out_dim of None for an output that depends on the batch; here
         # that shows as outputs that differ between batch elements
         t0 = items[0]
         for t in items[1:]:
-            if t is not t0 and not (isinstance(t, Tensor) and isinstance(t0, Tensor) and
-                                    t.shape == t0.shape and bool((t == t0).all())):
+            if isinstance(t, Tensor) and isinstance(t0, Tensor):
+                same = t is t0 or (t.shape == t0.shape and bool((t == t0).all()))
+            else:
+                same = t is t0 or (not isinstance(t, Tensor) and not isinstance(t0, Tensor)
+                                   and t == t0)
+            if not same:
                 raise ValueError("vmap: can not return a BatchedTensor when out_dim is None "
                                  "(the output differs between batch elements)")
         return t0
-    items = [i if isinstance(i, Tensor) else _creation.tensor(i) for i in items]
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type "
+                             f"{type(t)}. Did you mean to set out_dims= to None for output?")
     return ops.stack(items, dim=dim)
 
 
