@@ -96,10 +96,12 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         for t in ins:
             if not t._rg:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
+        ins = tuple({id(t): t for t in ins}.values())  # an input named twice counts once
+        retained = [t.retains_grad for t in ins]  # .grad set by the engine already
         res = engine.run_backward(list(outputs), seeds, retain_graph, create_graph,
                                   inputs=list(ins), accumulate=False)
-        for t, g in zip(ins, res):
-            if g is not None:
+        for t, g, kept in zip(ins, res, retained):
+            if g is not None and not kept:
                 engine._accumulate_leaf(t, g if create_graph else Tensor._make(g._data.copy()),
                                         create_graph)
         return

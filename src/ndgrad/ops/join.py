@@ -11,6 +11,7 @@ from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import to_tensor
 from ._shape_utils import normalize_dim
 
@@ -136,8 +137,8 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
             raise shape_error("split", f"split_with_sizes expects split_sizes to sum exactly to "
                               f"{n} (input tensor's size at dimension {d}), but got "
                               f"split_sizes={sizes}", hint="make the sizes add up to that dim")
-    if len(sizes) == 1:
-        return (tensor,)
+    if len(sizes) == 1:  # a new view, as PyTorch's (not the input itself)
+        return (tensor.view(tensor.shape) if tensor._rg and _grad_on() else tensor,)
     return Split.apply(tensor, sizes=tuple(sizes), dim=d)
 
 

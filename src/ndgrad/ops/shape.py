@@ -13,6 +13,7 @@ from .._backend import array_module
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import to_tensor
 from ._shape_utils import normalize_dim, normalize_dims, shape_arg
 
@@ -198,8 +199,8 @@ def broadcast_to(input: Tensor, shape: Any) -> Tensor:
     if lead < 0 or any(s != 1 and s != d for s, d in zip(src, shape[lead:])):
         raise shape_error("broadcast_to", f"cannot broadcast shape {src} to {shape}",
                           hint="each input dim must equal the target's or be 1")
-    if shape == src:
-        return input
+    if shape == src:  # a new view, as PyTorch's (a hook on it must not see the input's grads)
+        return input.view(src) if input._rg and _grad_on() else input
     return BroadcastTo.apply(input, shape=shape)
 
 
