@@ -26,7 +26,8 @@ from ._peephole import refs as _refs
 from ._peephole import scaled_twin
 from .grad_mode import grad_enabled as _grad_on
 from .grad_mode import no_grad
-from .graph import FREED_MSG, NO_SAVED, Node, _SavedOutput, new_version
+from .graph import FREED_MSG, NO_SAVED, Node, _SavedOutput, new_version, view_rule
+from .graph import share_version as _share_version
 
 _generic = _backend.generic
 _OUT0 = (0,)
@@ -274,6 +275,8 @@ class Primitive(_FunctionBase):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         cls._primitive = True
+        if cls._view:
+            view_rule(cls)
         if cls.__dict__.get("_fold_scale"):
             cls._ctx_slots = tuple(cls.__dict__.get("_ctx_slots", ())) + ("_mc", "_mk")
         super().__init_subclass__(**kwargs)
@@ -438,7 +441,7 @@ def _record(cls: Any, inputs: tuple, params: dict) -> Any:
     m = _META32.get(out.shape) if dt is _F32 else None
     node.out_meta = m if m is not None else _meta(out.shape, dt)
     if cls._view and out.base is not None:
-        _share_version(inputs[0], result)
+        _share_version(inputs[0], result, node)
     if node._save_out is not None:
         if node._saved is NO_SAVED and result._version is None:
             node._saved = out  # compact: see graph.saved_entries
@@ -454,14 +457,6 @@ def _save_out0(node: Any, result: Tensor) -> None:
     node._saved_ver += (0,)
 
 
-def _share_version(base: Tensor, view: Tensor) -> None:
-    """A view shares its base's version counter: writing through either is seen by both."""
-    v = base._version
-    if v is None:
-        v = new_version(base)
-    view._version = v
-
-
 def _record_outputs(node: Any, out: tuple, view_of: Any) -> tuple:
     res = []
     for i, o in enumerate(out):
@@ -469,7 +464,7 @@ def _record_outputs(node: Any, out: tuple, view_of: Any) -> tuple:
         diff = o.dtype.kind in "fc"
         r = _make(o, diff, node if diff else None, i)
         if view_of is not False and o.base is not None:
-            _share_version(view_of, r)
+            _share_version(view_of, r, node)
         res.append(r)
     node.out_meta = tuple([(o._data.shape, o._data.dtype) for o in res])
     idx = node._save_out

@@ -6,6 +6,7 @@ at a leaf Tensor (shown as ``AccumulateGrad`` by ``next_functions``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -196,6 +197,56 @@ def saved_entries(node: Node) -> tuple:
     if saved is None or saved.__class__ is tuple:
         return saved, node._saved_ver
     return (_SavedOutput(saved, [0], 0, True),), (0,)
+
+
+def share_version(base: Any, view: Any, node: Any = None) -> None:
+    """A view shares its base's version counter: writing through either is seen by both. A
+    recorded view ``node`` also keeps the base and its history at that moment, so that its
+    rule can tell when an in-place op has rewritten that history since (``view_rule``)."""
+    v = base._version
+    if v is None:
+        v = new_version(base)
+    view._version = v
+    if node is not None and base.grad_fn is not None:
+        node._vbase = (base, base.grad_fn)
+
+
+_MULTI_VIEW_MSG = ("Output {i} of {name} is a view and its base or another view of its base "
+                   "has been modified inplace. This view is the output of a function that "
+                   "returns multiple views. Such functions do not allow the output views to be "
+                   "modified inplace. You should replace the inplace operation by an "
+                   "out-of-place one.")
+
+
+def view_rule(cls: type) -> None:
+    """Make ``cls`` (a view primitive) check, in backward, that its base's history is still the
+    one it was taken from. PyTorch rewrites a view's history when its base is changed in place
+    with autograd; ndgrad keeps the old one, which is right only where the in-place op left
+    the view's elements alone. So: PyTorch's error for ops that return several views, and a
+    warning naming the problem for the others."""
+    if "_vbase" not in cls._ctx_slots:
+        cls._ctx_slots = (*cls._ctx_slots, "_vbase")
+    rule = cls.__dict__.get("backward")
+    if rule is None:
+        return
+    rule = rule.__func__ if isinstance(rule, staticmethod) else rule
+
+    def backward(ctx: Any, *grads: Any) -> Any:
+        vb = getattr(ctx, "_vbase", None)  # unset: the base had no history
+        if vb is not None and vb[0].grad_fn is not vb[1]:
+            name = type(ctx).__name__
+            if len(ctx.out_meta) > 1:
+                i = next((k for k, g in enumerate(grads) if g is not None), 0)
+                raise RuntimeError(_MULTI_VIEW_MSG.format(i=i, name=name))
+            warnings.warn(f"{name}: the base of this view was modified in place after the view "
+                          "was taken; its gradient follows the view's old history (PyTorch "
+                          "rewrites it), which is wrong where the in-place op changed the "
+                          "view's elements. Take the view after the in-place op, or use an "
+                          "out-of-place op.", RuntimeWarning, stacklevel=2)
+        return rule(ctx, *grads)
+
+    backward.__doc__ = rule.__doc__
+    cls.backward = staticmethod(backward)
 
 
 def new_version(t: Any) -> list:
