@@ -87,3 +87,12 @@ def test_scatter_in_place_methods():
     w = ng.zeros((2, 3))
     w.scatter_(1, idx, value=7.0)
     np.testing.assert_array_equal(w.numpy(), [[7, 7, 0], [7, 0, 7]])
+
+
+def test_view_refuses_a_copy_as_pytorch():
+    x = ng.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x.transpose(0, 1).view(6)
+    assert x.transpose(0, 1).view(3, 2).shape == (3, 2)  # strides allow it
+    assert x[:, :1].view(2).shape == (2,)
+    assert x.transpose(0, 1).reshape(6).shape == (6,)  # reshape copies

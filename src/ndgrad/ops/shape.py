@@ -91,9 +91,16 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
-    """PyTorch's ``view``: a reshape (NumPy decides whether it copies)."""
+    """PyTorch's ``view``: a reshape that must not copy (PyTorch's error where the strides do
+    not allow it; ``reshape`` copies there)."""
     input = to_tensor(input)
-    shape = _resolve_shape("view", input._data.size, shape_arg(shape), input.shape)
+    a = input._data
+    shape = _resolve_shape("view", a.size, shape_arg(shape), input.shape)
+    if a.size > 1 and not a.flags.c_contiguous and not array_module(a).may_share_memory(
+            a.reshape(shape), a):  # (a copy never overlaps its source; a view always does)
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
+                           f"(at least one dimension spans across two contiguous subspaces). "
+                           f"Use .reshape(...) instead. (view: shape {input.shape} to {shape})")
     return Reshape.apply(input, shape=shape)
 
 
