@@ -82,3 +82,11 @@ def test_views_taken_after_the_in_place_op_or_of_untouched_history_are_silent():
             x.mul_(2)  # no history rewritten: the view's gradient is unchanged
         v.sum().backward()
         np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 1.0])
+
+
+def test_relu_second_derivative_reaches_x_as_zeros():
+    x = ng.tensor([[1.0, -2.0]], requires_grad=True)
+    (g,) = ng.autograd.grad(x.relu().sum(), x, create_graph=True)
+    assert g.requires_grad
+    (gg,) = ng.autograd.grad((g * g).sum(), [x])  # PyTorch: zeros, not "unused"
+    np.testing.assert_array_equal(gg.numpy(), [[0.0, 0.0]])

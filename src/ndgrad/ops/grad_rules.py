@@ -103,7 +103,11 @@ class ThresholdBackward(Primitive):
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
         (y,) = ctx.saved_tensors
-        return (ThresholdBackward.apply(gg, y) if ctx.needs_input_grad[0] else None, None)
+        need = ctx.needs_input_grad
+        # y's gradient is 0, but given (PyTorch's threshold_backward is a function of the
+        # output too): a second derivative through relu then reaches x, as zeros, not None
+        gy = _tensor_of(array_module(y._data).zeros_like(y._data)) if need[1] else None
+        return (ThresholdBackward.apply(gg, y) if need[0] else None, gy)
 
 
 # Without a graph to build (no create_graph) each rule is its primitive's array formula, called
