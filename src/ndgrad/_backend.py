@@ -42,6 +42,12 @@ def array_module(x: Any):
     return np
 
 
+def counter(a: Any) -> Any:
+    """The whole-array nonzero count for ``a``'s library: NumPy's C function (without its
+    Python wrapper) for a NumPy array, the module's ``count_nonzero`` otherwise."""
+    return count_all if type(a) is ndarray else array_module(a).count_nonzero
+
+
 def broadcast_to(a: Any, shape: tuple) -> Any:
     """``xp.broadcast_to(a, shape)``: a read-only view. For a C-contiguous NumPy array it is
     built directly (a zero stride per broadcast dim); NumPy's own builds an nditer in Python

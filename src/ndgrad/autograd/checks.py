@@ -76,10 +76,11 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
               rtol: float = 1e-3, raise_exception: bool = True, **_: Any) -> bool:
     """Check ``func``'s gradients w.r.t. its float64 inputs that require grad."""
     inputs = _tuple(inputs)
-    if not list(_diff_inputs(inputs)):  # nothing to check would pass silently
+    diff = _diff_inputs(inputs)
+    if not diff:  # nothing to check would pass silently
         raise ValueError("gradcheck expects at least one input tensor to require gradient, "
                          "but none of them have requires_grad=True.")
-    for i in _diff_inputs(inputs):
+    for i in diff:
         if inputs[i].dtype != np.float64:
             import warnings
 
@@ -90,7 +91,7 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     ana = _analytical(inputs, outputs)
     num = _numerical(func, inputs, outputs, eps)
     for o in range(len(outputs)):
-        for i in _diff_inputs(inputs):
+        for i in diff:
             a, n = ana[o][i], num[o][i]
             if not np.allclose(a, n, rtol=rtol, atol=atol):
                 if not raise_exception:

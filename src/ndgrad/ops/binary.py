@@ -61,7 +61,7 @@ def _binary_op(cls: Any, scalar_cls: Any, ufunc: Any, checked: Callable,
     return functools.wraps(checked)(op)
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # PyTorch's promotion categories
 
 
 def _operands(op: str, input: Any, other: Any) -> tuple[Tensor, Tensor]:
@@ -83,7 +83,7 @@ def _promote(x: Tensor, y: Tensor, xd: Any, yd: Any) -> tuple[Tensor, Tensor]:
     category a 0-d tensor does not upcast a dimensioned one. Cast only where NumPy differs."""
     xp = array_module(x._data)
     natural = xp.promote_types(xd, yd)
-    cx, cy = _CATEGORY.get(xd.kind, 3), _CATEGORY.get(yd.kind, 3)
+    cx, cy = CATEGORY.get(xd.kind, 3), CATEGORY.get(yd.kind, 3)
     if cx != cy:
         target = natural if cx + cy == 5 else (xd if cx > cy else yd)  # float with complex
     else:

@@ -9,7 +9,7 @@ from collections import namedtuple
 from typing import Any
 
 from .. import _dtypes
-from .._backend import array_module, count_all, ndarray, np
+from .._backend import array_module, counter, ndarray, np
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one, _as_array, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
@@ -92,7 +92,7 @@ def _amax_grad(cls: Any, ctx: Any, a: Any, y: Any, g: Any) -> Any:
             out *= xp.true_divide(g, xp.count_nonzero(hit), dtype=a.dtype)
             return out
     hit = xp.equal(a, yd)
-    count = count_all if xp is np else xp.count_nonzero  # C calls, not the Python wrappers
+    count = counter(hit)  # C calls, not the Python wrappers
     if count(hit) == yd.size and not count(yd != yd):
         # no ties: every slice has its one hit (a NaN slice has none), so g / 1
         if flat is not None:

@@ -14,6 +14,7 @@ from ..autograd.function import Primitive
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import to_tensor
 from ._shape_utils import normalize_dim
+from .binary import CATEGORY
 
 
 class Cat(Primitive):
@@ -88,12 +89,9 @@ def _joined_dtype(xp: Any, dtypes: list) -> Any:
     """PyTorch's result type of a join: the highest category (bool < int < float < complex)
     decides and only its dtypes promote (float32 with int64 is float32; NumPy says float64);
     a complex join promotes with the floats too (float64 with complex64 is complex128)."""
-    rank = [_RANK.get(d.kind, 3) for d in dtypes]
+    rank = [CATEGORY.get(d.kind, 3) for d in dtypes]
     top = max(rank)
     return xp.result_type(*[d for d, r in zip(dtypes, rank, strict=True) if r >= min(top, 2)])
-
-
-_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:

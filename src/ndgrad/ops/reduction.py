@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _backend, _dtypes
-from .._backend import array_module, count_all, ndarray, np
+from .._backend import array_module, counter, ndarray, np
 from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _apply_one, _as_array, _tensor_of
@@ -239,7 +239,7 @@ def _no_zero_factor(a: Any, ya: Any) -> bool:
     # count_nonzero counts NaN as nonzero, so NaN is counted apart, as ya != ya (C calls, not
     # the Python wrappers of count_nonzero or any; a reduce costs 1 us even on 2 elements, a
     # dot of ya with itself warns when it overflows)
-    count = count_all if type(ya) is ndarray else array_module(ya).count_nonzero
+    count = counter(ya)
     if ya.dtype.kind in "fc" and count(ya) == ya.size and not count(ya != ya):
         return True
     return not count(a == 0)
@@ -276,8 +276,6 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
                 _apply_one(Prod, input, dims)
     input = to_tensor(input)
     dims = reduction_dims("prod", input._data.ndim, dim, axis)
-    if input._data.ndim == 0:
-        dims = None
     return Prod.apply(input, dims=dims, keepdim=keepdim_of(keepdim, keepdims),
                       dtype=_int_accumulator(input, dtype))
 
@@ -341,8 +339,6 @@ def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: An
     """log(sum(exp(input))) over ``dim`` (all dims when None), without overflow."""
     x = float_input(input)
     dims = reduction_dims("logsumexp", x._data.ndim, dim, axis)
-    if x._data.ndim == 0:
-        dims = None
     return LogSumExp.apply(x, dims=dims, keepdim=keepdim_of(keepdim, keepdims))
 
 

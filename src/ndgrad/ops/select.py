@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._backend import array_module, count_all, np
+from .._backend import array_module, counter, np
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import grad_enabled as _grad_on
@@ -103,7 +103,7 @@ class Atan2(Primitive):
                 r = xa * xa
                 r += ya * ya
                 xp = array_module(r)
-                count = count_all if xp is np else xp.count_nonzero
+                count = counter(r)
                 if count(r) == r.size:  # one C count, no mask array: the common case
                     xp.reciprocal(r, out=r)
                 else:
