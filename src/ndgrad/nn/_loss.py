@@ -491,7 +491,7 @@ class NllRowsGrad(Primitive):
         (x,) = ctx.saved_inputs
         need = ctx.needs_input_grad
         ggrad = NllRows.apply(gg, tm=ctx.tm) if need[0] else None
-        gx = Tensor._make(_backend.array_module(x._data).zeros_like(x._data)) if need[1] else None
+        gx = ops._common.const_zeros(x) if need[1] else None
         return ggrad, gx
 
 

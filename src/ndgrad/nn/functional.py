@@ -376,6 +376,11 @@ def tanh(input: Tensor) -> Tensor:
     return ops.tanh(input)
 
 
+def _leaky(x: Any, v: Any, slope: float) -> Any:
+    """``v`` where x > 0, else slope * v: leaky_relu itself (v = x) and its rule (v = grad)."""
+    return _backend.array_module(v).where(x > 0, v, v * slope)
+
+
 class LeakyRelu(Primitive):
     """x where x > 0, else slope * x (slope at 0, as PyTorch)."""
 
@@ -385,7 +390,7 @@ class LeakyRelu(Primitive):
     def forward(ctx: Any, x: Any, slope: float) -> Any:
         ctx.save_inputs(0)
         ctx.slope = slope
-        return _backend.array_module(x).where(x > 0, x, x * slope)
+        return _leaky(x, x, slope)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -403,14 +408,14 @@ class LeakyReluBackward(Primitive):
     def forward(ctx: Any, grad: Any, x: Any, slope: float) -> Any:
         ctx.save_inputs(1)
         ctx.slope = slope
-        return _backend.array_module(grad).where(x > 0, grad, grad * slope)
+        return _leaky(x, grad, slope)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
         (x,) = ctx.saved_inputs
         need = ctx.needs_input_grad
         ggrad = LeakyReluBackward.apply(gg, x, slope=ctx.slope) if need[0] else None
-        gx = Tensor._make(_backend.array_module(x._data).zeros_like(x._data)) if need[1] else None
+        gx = ops._common.const_zeros(x) if need[1] else None
         return ggrad, gx
 
 

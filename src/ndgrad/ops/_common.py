@@ -113,6 +113,12 @@ def float_input(x: Any) -> Tensor:
     return x
 
 
+def const_zeros(t: Tensor) -> Tensor:
+    """Zeros of ``t``'s shape and dtype, tied to no graph: the gradient of an input that a
+    double-backward rule is constant in (given, not None, so the graph reaches it as PyTorch's)."""
+    return Tensor._make(_backend.array_module(t._data).zeros_like(t._data))
+
+
 def zeros_rule(grad: Tensor) -> Tensor:
     """The gradient of a locally constant function: zeros of grad's shape, never
     ``grad * 0``, so an inf or NaN upstream gradient gives 0 as in PyTorch. With a graph

@@ -12,6 +12,7 @@ from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Primitive, _tensor_of
 from ..autograd.grad_mode import grad_enabled as _grad_on
+from ._common import const_zeros
 from ._common import scalar_operand as _k
 
 _IN_PLACE_MIN = 1024  # below this many elements ufuncs with out= cost more than they save
@@ -106,7 +107,7 @@ class ThresholdBackward(Primitive):
         need = ctx.needs_input_grad
         # y's gradient is 0, but given (PyTorch's threshold_backward is a function of the
         # output too): a second derivative through relu then reaches x, as zeros, not None
-        gy = _tensor_of(array_module(y._data).zeros_like(y._data)) if need[1] else None
+        gy = const_zeros(y) if need[1] else None
         return (ThresholdBackward.apply(gg, y) if need[0] else None, gy)
 
 
