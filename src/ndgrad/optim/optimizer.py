@@ -99,12 +99,16 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                params = [p for p in group["params"] if p._grad is not None]
-                if params:
-                    self._update(group, params)
-                    for p in params:  # written in place: saved copies of p are now stale
-                        p._bump()
+                self._step_group(group)
         return loss
+
+    def _step_group(self, group: dict) -> None:
+        """Update the parameters of ``group`` that have a gradient (under no_grad)."""
+        params = [p for p in group["params"] if p._grad is not None]
+        if params:
+            self._update(group, params)
+            for p in params:  # written in place: saved copies of p are now stale
+                p._bump()
 
     def _update(self, group: dict, params: list) -> None:
         raise NotImplementedError

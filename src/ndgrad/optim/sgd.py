@@ -36,12 +36,8 @@ class SGD(Optimizer):
             lr = group["lr"]
             if (group["momentum"] or group["weight_decay"] or group["maximize"]
                     or type(lr) is not float and type(lr) is not int):
-                params = [p for p in group["params"] if p._grad is not None]
-                if params:
-                    with no_grad():
-                        self._update(group, params)
-                    for p in params:  # written in place, as p.sub_(...) would be
-                        p._bump()
+                with no_grad():
+                    self._step_group(group)
                 continue
             # plain SGD (the hot path): array updates only, so no grad mode to switch
             for p in group["params"]:
