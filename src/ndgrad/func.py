@@ -100,6 +100,16 @@ def _check_outputs(outs: list, where: str) -> None:
                                f"unsupported type {type(o)}")
 
 
+def _split_aux(out: Any, has_aux: bool, where: str) -> tuple:
+    """(output, aux) of a function's result: ``out`` must be that pair when ``has_aux``."""
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{where}: output of function f should be a tuple: (output, aux) "
+                           "if has_aux is True")
+    return out
+
+
 def _differentiable(t: Tensor) -> bool:
     return t.is_floating_point() or t.is_complex()
 
@@ -115,13 +125,7 @@ def grad_and_value(func: Callable, argnums: int | tuple = 0, has_aux: bool = Fal
         for a, tree in zip(nums, _split(ins, specs)):
             args[a] = tree
         with enable_grad():
-            out = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(out, tuple) and len(out) == 2):
-                    raise RuntimeError("grad_and_value(f)(*args): output of function f should "
-                                       "be a tuple: (output, aux) if has_aux is True")
-                out, aux = out
+            out, aux = _split_aux(func(*args, **kwargs), has_aux, "grad_and_value(f)(*args)")
             if not isinstance(out, Tensor):
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
                                    f"Tensor, got {type(out)}")
@@ -162,12 +166,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     wrapped, specs, nested = _wrap_trees(primals)
     with enable_grad():
         out = func(*_split(wrapped, specs))
-    aux = None
-    if has_aux:
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: "
-                               "(output, aux) if has_aux is True")
-        out, aux = out
+    out, aux = _split_aux(out, has_aux, "vjp(f, *primals)")
     outs, out_spec = tree_flatten(out)
     _check_outputs(outs, "vjp(f, *primals)")
     for o in outs:
@@ -225,13 +224,8 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False,
     wrapped, _, nested = _wrap_trees(p_leaves)
     nested = nested or (_grad_on() and any(t.requires_grad for t in t_leaves))
     with enable_grad():
-        out = func(*tree_unflatten(wrapped, p_spec))
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError("jvp(f, primals, tangents): output of function f should be "
-                                   "a tuple: (output, aux) if has_aux is True")
-            out, aux = out
+        out, aux = _split_aux(func(*tree_unflatten(wrapped, p_spec)), has_aux,
+                              "jvp(f, primals, tangents)")
         outs, out_spec = tree_flatten(out)
         _check_outputs(outs, "jvp(f, primals, tangents)")
         # integer outputs have no tangent space: a zero of their own dtype, as torch returns
@@ -255,13 +249,7 @@ def _flat_fn(func: Callable, args: tuple, nums: tuple, specs: list, has_aux: boo
         full = list(args)
         for a, tree in zip(nums, _split(leaves, specs)):
             full[a] = tree
-        r = func(*full)
-        aux = None
-        if has_aux:
-            if not (isinstance(r, tuple) and len(r) == 2):
-                raise RuntimeError(f"{who}(f, ...)(*args): output of function f should be a "
-                                   "tuple: (output, aux) if has_aux is True")
-            r, aux = r
+        r, aux = _split_aux(func(*full), has_aux, f"{who}(f, ...)(*args)")
         outs, spec = tree_flatten(r)
         box[:] = [spec]
         return (tuple(outs), aux) if has_aux else tuple(outs)
