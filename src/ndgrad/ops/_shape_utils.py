@@ -36,6 +36,15 @@ def reduction_dims(op: str, ndim: int, dim: Any = None, axis: Any = None) -> tup
     return dims if dims and ndim else None
 
 
+def inverse_perm(perm: tuple) -> tuple:
+    """The permutation that undoes ``perm`` (``x.permute(perm).permute(inverse_perm(perm))``
+    is ``x``)."""
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
 def normalize_dim(op: str, ndim: int, dim: int) -> int:
     """One dim, wrapped to non-negative."""
     nd = max(ndim, 1)

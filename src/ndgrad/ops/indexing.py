@@ -16,7 +16,7 @@ from .._errors import shape_error
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from ._common import to_tensor
-from ._shape_utils import broadcast_shapes, normalize_dim
+from ._shape_utils import broadcast_shapes, inverse_perm, normalize_dim
 from .binary import where
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -211,13 +211,6 @@ def _index_error(op: str, e: Exception, shape: tuple, index: Any) -> IndexError:
                       "be ints, slices, None, ..., or integer/bool arrays within the shape")
 
 
-def _inverse(perm: tuple) -> tuple:
-    inv = [0] * len(perm)
-    for i, p in enumerate(perm):
-        inv[p] = i
-    return tuple(inv)
-
-
 def getitem(input: Tensor, index: Any) -> Tensor:
     """``input[index]``: basic, advanced (integer arrays) and boolean indexing, as PyTorch."""
     idx, mixed = _norm_index(index)
@@ -243,7 +236,7 @@ def index_add_at(input: Tensor, index: Any, shape: tuple) -> Tensor:
     v = to_tensor(input)
     perm = _torch_perm(idx, len(shape)) if mixed else None
     if perm is not None and v.ndim == len(perm):
-        v = v.permute(_inverse(perm))
+        v = v.permute(inverse_perm(perm))
     try:
         return IndexAdd.apply(v, index=idx, shape=shape)
     except (IndexError, ValueError) as e:
@@ -268,7 +261,7 @@ def index_put(input: Tensor, index: Any, value: Any, accumulate: bool = False) -
     perm = _torch_perm(idx, input.ndim) if mixed else None
     if perm is not None and v.ndim <= len(perm):
         # PyTorch's layout of the indexed block -> NumPy's (v broadcasts as in PyTorch)
-        v = v.reshape((1,) * (len(perm) - v.ndim) + v.shape).permute(_inverse(perm))
+        v = v.reshape((1,) * (len(perm) - v.ndim) + v.shape).permute(inverse_perm(perm))
     try:
         return IndexPut.apply(input, v, index=idx)
     except IndexError as e:

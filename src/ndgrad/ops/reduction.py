@@ -19,6 +19,7 @@ from ._blas_sum import MIN_SIZE as BLAS_MIN
 from ._blas_sum import blas_sum
 from ._common import float_input, float_rule, kept_dims, to_tensor
 from ._shape_utils import (
+    inverse_perm,
     keepdim_of,
     normalize_dim,
     quick_dims,
@@ -259,10 +260,7 @@ def _prod_of_others(x: Tensor, dims: tuple | None) -> Tensor:
     xt = x.permute(perm).reshape(tuple(kshape) + (1, k))
     eye = Tensor._make(array_module(x._data).eye(k, dtype=bool))
     others = prod(where(eye, 1.0, xt), -1).reshape(tuple(kshape + rshape))
-    inv = [0] * nd
-    for i, p in enumerate(perm):
-        inv[p] = i
-    return others.permute(tuple(inv))
+    return others.permute(inverse_perm(perm))
 
 
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,

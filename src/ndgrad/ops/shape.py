@@ -15,7 +15,7 @@ from .._tensor import Tensor
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import grad_enabled as _grad_on
 from ._common import to_tensor
-from ._shape_utils import normalize_dim, normalize_dims, shape_arg
+from ._shape_utils import inverse_perm, normalize_dim, normalize_dims, shape_arg
 
 
 class Reshape(Primitive):
@@ -41,10 +41,7 @@ class Permute(Primitive):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        inv = [0] * len(ctx.dims)
-        for i, d in enumerate(ctx.dims):
-            inv[d] = i
-        return grad.permute(tuple(inv))
+        return grad.permute(inverse_perm(ctx.dims))
 
 
 class BroadcastTo(Primitive):
