@@ -12,6 +12,11 @@ class DtypeError(RuntimeError, TypeError):
     """Dtypes an op cannot take: a RuntimeError (PyTorch's type) and a TypeError."""
 
 
+class ArgumentAssertionError(AssertionError, ValueError):
+    """A bad argument that PyTorch rejects with an ``assert`` (AssertionError): also a
+    ValueError, which is what the mistake is."""
+
+
 def shape_error(op: str, what: str, hint: str = "") -> ShapeError:
     """A ShapeError naming the op, the shapes involved and what to change."""
     msg = f"{op}: {what}."

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import _backend
 from .. import ops as _ops
+from .._errors import ArgumentAssertionError
 from .._tensor import Tensor
 from ..random import Generator, _rng
 
@@ -23,10 +24,6 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class _SizeMismatch(AssertionError, ValueError):
-    """PyTorch asserts (AssertionError); a ValueError is what the mistake is."""
-
-
 class TensorDataset(Dataset):
     """Samples are the i-th rows of tensors sharing their first dimension."""
 
@@ -35,8 +32,8 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset needs at least one tensor")
         n = tensors[0].shape[0]
         if any(t.shape[0] != n for t in tensors):
-            raise _SizeMismatch(f"Size mismatch between tensors: first dims "
-                                f"{[t.shape[0] for t in tensors]}")
+            raise ArgumentAssertionError(f"Size mismatch between tensors: first dims "
+                                        f"{[t.shape[0] for t in tensors]}")
         self.tensors = tensors
 
     def __getitem__(self, index: Any) -> tuple:

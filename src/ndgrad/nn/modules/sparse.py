@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..._creation import empty
+from ..._errors import ArgumentAssertionError
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-
-
-class _PaddingIdxError(AssertionError, ValueError):
-    """PyTorch asserts on a bad padding_idx (AssertionError); it is a ValueError too."""
 
 
 class Embedding(Module):
@@ -29,7 +26,7 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise _PaddingIdxError("Padding_idx must be within num_embeddings")
+                raise ArgumentAssertionError("Padding_idx must be within num_embeddings")
             if padding_idx < 0:
                 padding_idx += num_embeddings
         self.padding_idx = padding_idx
